@@ -1,0 +1,2 @@
+//! `harness`: a Maelstrom-compatible test runner.
+fn main() {}
