@@ -1,0 +1,4 @@
+//! The logic of each Gossip Glomers challenge, one module each, independent of stdio.
+
+pub mod echo;
+pub mod unique_ids;
