@@ -1,4 +1,6 @@
 //! The logic of each Gossip Glomers challenge, one module each, independent of stdio.
 
+pub mod broadcast;
 pub mod echo;
+pub mod g_counter;
 pub mod unique_ids;

@@ -1,0 +1,1 @@
+//! Challenge 3: broadcast (being written).

@@ -1,0 +1,1 @@
+//! Challenge 4: grow-only counter on seq-kv (being written).
