@@ -161,7 +161,11 @@ impl Kv {
         Ok(ok.value)
     }
 
-    pub async fn write<K: Serialize, V: Serialize>(&self, key: &K, value: &V) -> Result<(), KvError> {
+    pub async fn write<K: Serialize, V: Serialize>(
+        &self,
+        key: &K,
+        value: &V,
+    ) -> Result<(), KvError> {
         let req = Request::Write { key, value };
         self.node
             .rpc::<_, Value>(self.service.id(), &req, self.timeout)

@@ -146,8 +146,9 @@ mod tests {
 
     #[test]
     fn ignores_extra_top_level_keys() {
-        let env = parse_line(r#"{"id":7,"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1}}"#)
-            .unwrap();
+        let env =
+            parse_line(r#"{"id":7,"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1}}"#)
+                .unwrap();
         assert_eq!(env.src, "c1");
         assert_eq!(env.msg_type(), Some("echo"));
         assert_eq!(env.msg_id(), Some(1));
@@ -159,8 +160,14 @@ mod tests {
 
     #[test]
     fn reports_what_is_wrong() {
-        assert!(matches!(parse_line("nope"), Err((InputError::NotJson(_), None))));
-        assert!(matches!(parse_line("[1]"), Err((InputError::BadEnvelope, None))));
+        assert!(matches!(
+            parse_line("nope"),
+            Err((InputError::NotJson(_), None))
+        ));
+        assert!(matches!(
+            parse_line("[1]"),
+            Err((InputError::BadEnvelope, None))
+        ));
         let (err, env) = parse_line(r#"{"src":"c1","dest":"n1","body":{"msg_id":3}}"#).unwrap_err();
         assert_eq!(err, InputError::NoType);
         assert_eq!(env.unwrap().msg_id(), Some(3));

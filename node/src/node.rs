@@ -57,7 +57,10 @@ impl Node {
 
     /// Every node id except this one.
     pub fn peers(&self) -> impl Iterator<Item = &String> {
-        self.inner.node_ids.iter().filter(move |n| **n != self.inner.id)
+        self.inner
+            .node_ids
+            .iter()
+            .filter(move |n| **n != self.inner.id)
     }
 
     /// This node's position in `node_ids` (0 if absent).
@@ -114,7 +117,9 @@ impl Node {
                 obj.insert("in_reply_to".into(), Value::from(id));
                 self.send_object(&to.dest, obj);
             }
-            None => tracing::warn!(dest = %to.dest, error = %err, "error for a request without msg_id"),
+            None => {
+                tracing::warn!(dest = %to.dest, error = %err, "error for a request without msg_id")
+            }
         }
     }
 
@@ -205,7 +210,8 @@ impl Node {
         F: FnMut() + Send + 'static,
     {
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;

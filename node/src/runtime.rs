@@ -44,14 +44,24 @@ where
             Ok(env) if env.msg_type() == Some("init") => {
                 match serde_json::from_value::<InitBody>(env.body.clone()) {
                     Ok(init) => {
-                        let node = Node::new(init.node_id, init.node_ids, transport.outbound.clone());
-                        tracing::info!(node = node.id(), peers = node.node_ids().len(), "initialized");
+                        let node =
+                            Node::new(init.node_id, init.node_ids, transport.outbound.clone());
+                        tracing::info!(
+                            node = node.id(),
+                            peers = node.node_ids().len(),
+                            "initialized"
+                        );
                         node.reply(&reply_to(&env), &json!({"type": "init_ok"}));
                         break node;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "malformed init");
-                        answer_bad_input_before_init(&transport, &env, ErrorCode::MalformedRequest, &e.to_string());
+                        answer_bad_input_before_init(
+                            &transport,
+                            &env,
+                            ErrorCode::MalformedRequest,
+                            &e.to_string(),
+                        );
                     }
                 }
             }
@@ -67,7 +77,12 @@ where
             Err((err, env)) => {
                 tracing::warn!(error = %err, line = %line, "bad input before init");
                 if let Some(env) = env {
-                    answer_bad_input_before_init(&transport, &env, ErrorCode::MalformedRequest, &err.to_string());
+                    answer_bad_input_before_init(
+                        &transport,
+                        &env,
+                        ErrorCode::MalformedRequest,
+                        &err.to_string(),
+                    );
                 }
             }
         }
@@ -108,7 +123,11 @@ fn dispatch<H: Handler>(node: &Node, handler: &H, line: &str) {
         Err((err, env)) => {
             tracing::warn!(error = %err, line = %line, "bad input");
             if let Some(env) = env {
-                answer_error(node, &env, &NodeError::new(ErrorCode::MalformedRequest, err.to_string()));
+                answer_error(
+                    node,
+                    &env,
+                    &NodeError::new(ErrorCode::MalformedRequest, err.to_string()),
+                );
             }
             return;
         }
@@ -121,7 +140,11 @@ fn dispatch<H: Handler>(node: &Node, handler: &H, line: &str) {
     let msg_type = env.msg_type().unwrap_or_default().to_string();
     if msg_type == "init" {
         tracing::warn!("duplicate init ignored");
-        answer_error(node, &env, &NodeError::new(ErrorCode::MalformedRequest, "already initialized"));
+        answer_error(
+            node,
+            &env,
+            &NodeError::new(ErrorCode::MalformedRequest, "already initialized"),
+        );
         return;
     }
     let msg_id = env.msg_id();
@@ -129,7 +152,13 @@ fn dispatch<H: Handler>(node: &Node, handler: &H, line: &str) {
     let Envelope { src, dest, body } = env;
     match serde_json::from_value::<H::Request>(body) {
         Ok(body) => {
-            let msg = Message { src: src.clone(), dest, msg_id, in_reply_to, body };
+            let msg = Message {
+                src: src.clone(),
+                dest,
+                msg_id,
+                in_reply_to,
+                body,
+            };
             if let Err(err) = handler.handle(node, msg) {
                 tracing::debug!(error = %err, msg_type, "handler error");
                 node.reply_error(&ReplyTo { dest: src, msg_id }, &err);
@@ -189,4 +218,3 @@ where
     });
     unreachable!("a node never stops on its own")
 }
-

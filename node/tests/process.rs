@@ -85,7 +85,8 @@ impl Drop for Proc {
 
 /// Every stdout line must be exactly `{src, dest, body}` with a string `body.type`.
 fn assert_envelope(line: &str) {
-    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+    let v: Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
     let obj = v.as_object().expect("object");
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort();
@@ -101,9 +102,13 @@ const UNIQUE_IDS: &str = env!("CARGO_BIN_EXE_unique-ids");
 fn echo_round_trips_with_closed_reply_schema() {
     let mut p = Proc::spawn(ECHO);
     p.init("n0", &["n0"]);
-    for (i, payload) in [json!("Please echo 7"), json!({"nested": [1, 2]}), json!(null)]
-        .into_iter()
-        .enumerate()
+    for (i, payload) in [
+        json!("Please echo 7"),
+        json!({"nested": [1, 2]}),
+        json!(null),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let msg_id = i as u64 + 10;
         p.send_json(json!({"id": 5, "src": "c3", "dest": "n0",
@@ -144,10 +149,14 @@ fn malformed_and_unknown_input_get_errors_not_crashes() {
     assert_eq!(p.recv()["body"]["code"], 12);
     // A stray reply or error from a peer is never answered (no error ping-pong).
     p.send_json(json!({"src": "n1", "dest": "n0", "body": {"type": "error", "in_reply_to": 99, "code": 13}}));
-    p.send_json(json!({"src": "n1", "dest": "n0", "body": {"type": "whatever_ok", "in_reply_to": 98}}));
+    p.send_json(
+        json!({"src": "n1", "dest": "n0", "body": {"type": "whatever_ok", "in_reply_to": 98}}),
+    );
     p.assert_silent(Duration::from_millis(200));
     // Still healthy afterwards.
-    p.send_json(json!({"src": "c1", "dest": "n0", "body": {"type": "echo", "msg_id": 5, "echo": 1}}));
+    p.send_json(
+        json!({"src": "c1", "dest": "n0", "body": {"type": "echo", "msg_id": 5, "echo": 1}}),
+    );
     assert_eq!(p.recv()["body"]["echo"], 1);
     assert!(p.child.try_wait().unwrap().is_none(), "node still running");
 }
@@ -155,7 +164,9 @@ fn malformed_and_unknown_input_get_errors_not_crashes() {
 #[test]
 fn message_before_init_is_refused_politely() {
     let mut p = Proc::spawn(ECHO);
-    p.send_json(json!({"src": "c1", "dest": "n0", "body": {"type": "echo", "msg_id": 1, "echo": 1}}));
+    p.send_json(
+        json!({"src": "c1", "dest": "n0", "body": {"type": "echo", "msg_id": 1, "echo": 1}}),
+    );
     let r = p.recv();
     assert_eq!(r["body"]["code"], 11);
     p.init("n0", &["n0"]);
@@ -181,7 +192,9 @@ fn unique_ids_process_answers_generate() {
     p.init("n1", &["n0", "n1", "n2"]);
     let mut seen = std::collections::HashSet::new();
     for i in 0..100u64 {
-        p.send_json(json!({"src": "c1", "dest": "n1", "body": {"type": "generate", "msg_id": i + 1}}));
+        p.send_json(
+            json!({"src": "c1", "dest": "n1", "body": {"type": "generate", "msg_id": i + 1}}),
+        );
         let r = p.recv();
         let body = r["body"].as_object().unwrap();
         let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();

@@ -54,10 +54,15 @@ impl FakeKv {
 
     /// The current value of `key` in the latest state (test inspection).
     pub fn latest(&self, key: &Value) -> Option<Value> {
-        self.states.back().and_then(|s| s.get(&key.to_string()).cloned())
+        self.states
+            .back()
+            .and_then(|s| s.get(&key.to_string()).cloned())
     }
 
-    fn apply(state: &HashMap<String, Value>, body: &Value) -> (Option<HashMap<String, Value>>, Value) {
+    fn apply(
+        state: &HashMap<String, Value>,
+        body: &Value,
+    ) -> (Option<HashMap<String, Value>>, Value) {
         let key = body.get("key").cloned().unwrap_or(Value::Null).to_string();
         let current = state.get(&key);
         match body.get("type").and_then(Value::as_str) {
@@ -77,7 +82,8 @@ impl FakeKv {
             Some("cas") => {
                 let from = body.get("from").cloned().unwrap_or(Value::Null);
                 let to = body.get("to").cloned().unwrap_or(Value::Null);
-                let create = body.get("create_if_not_exists").and_then(Value::as_bool) == Some(true);
+                let create =
+                    body.get("create_if_not_exists").and_then(Value::as_bool) == Some(true);
                 match current {
                     None if !create => (None, missing()),
                     Some(cur) if *cur != from => (
@@ -143,9 +149,16 @@ mod tests {
         let mut kv = FakeKv::lin();
         let r = kv.handle("n0", &json!({"type":"read","key":"a"})).unwrap();
         assert_eq!(r["code"], 20);
-        let r = kv.handle("n0", &json!({"type":"cas","key":"a","from":0,"to":1,"create_if_not_exists":true})).unwrap();
+        let r = kv
+            .handle(
+                "n0",
+                &json!({"type":"cas","key":"a","from":0,"to":1,"create_if_not_exists":true}),
+            )
+            .unwrap();
         assert_eq!(r["type"], "cas_ok");
-        let r = kv.handle("n1", &json!({"type":"cas","key":"a","from":0,"to":2})).unwrap();
+        let r = kv
+            .handle("n1", &json!({"type":"cas","key":"a","from":0,"to":2}))
+            .unwrap();
         assert_eq!(r["code"], 22);
         let r = kv.handle("n1", &json!({"type":"read","key":"a"})).unwrap();
         assert_eq!(r["value"], 1);

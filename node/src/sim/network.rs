@@ -132,7 +132,10 @@ impl Cluster {
         let mut init = cluster.client();
         for id in &nodes {
             let reply = init
-                .rpc(id, json!({"type": "init", "node_id": id, "node_ids": nodes}))
+                .rpc(
+                    id,
+                    json!({"type": "init", "node_id": id, "node_ids": nodes}),
+                )
                 .await
                 .expect("node answers init");
             assert_eq!(reply["type"], "init_ok");
@@ -155,7 +158,10 @@ impl Cluster {
 
     /// A new client with a fresh `cN` id.
     pub fn client(&self) -> Client {
-        let id = format!("c{}", self.shared.next_client.fetch_add(1, Ordering::Relaxed));
+        let id = format!(
+            "c{}",
+            self.shared.next_client.fetch_add(1, Ordering::Relaxed)
+        );
         let (tx, rx) = mpsc::unbounded_channel();
         lock(&self.shared.clients).insert(id.clone(), tx);
         Client {
@@ -198,7 +204,12 @@ impl Cluster {
 
     /// Cut one node off from every other node.
     pub fn isolate(&self, id: &str) {
-        let others: Vec<&str> = self.nodes.iter().map(String::as_str).filter(|n| *n != id).collect();
+        let others: Vec<&str> = self
+            .nodes
+            .iter()
+            .map(String::as_str)
+            .filter(|n| *n != id)
+            .collect();
         self.partition(&[&[id], &others]);
     }
 
@@ -275,8 +286,8 @@ async fn route(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Envelope>) {
         let client_end = is_client(&env.src) || is_client(&env.dest);
         let both_nodes = lock(&shared.inboxes).contains_key(&env.src)
             && lock(&shared.inboxes).contains_key(&env.dest);
-        let dropped = both_nodes
-            && lock(&shared.blocked).contains(&(env.src.clone(), env.dest.clone()));
+        let dropped =
+            both_nodes && lock(&shared.blocked).contains(&(env.src.clone(), env.dest.clone()));
         {
             let mut stats = lock(&shared.stats);
             if client_end {
@@ -291,7 +302,11 @@ async fn route(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Envelope>) {
         if dropped {
             continue;
         }
-        let delay = if client_end { Duration::ZERO } else { shared.latency };
+        let delay = if client_end {
+            Duration::ZERO
+        } else {
+            shared.latency
+        };
         let shared = shared.clone();
         if delay.is_zero() {
             deliver(&shared, env);
@@ -307,7 +322,8 @@ async fn route(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Envelope>) {
 fn deliver(shared: &Arc<Shared>, env: Envelope) {
     if let Some(tx) = lock(&shared.inboxes).get(&env.dest) {
         let id = shared.next_msg.fetch_add(1, Ordering::Relaxed);
-        let line = json!({"id": id, "src": env.src, "dest": env.dest, "body": env.body}).to_string();
+        let line =
+            json!({"id": id, "src": env.src, "dest": env.dest, "body": env.body}).to_string();
         let _ = tx.send(line);
         return;
     }
@@ -319,7 +335,10 @@ fn deliver(shared: &Arc<Shared>, env: Envelope) {
     if let Some(svc) = svc {
         let reply = lock(&svc).handle(&env.src, &env.body);
         if let Some(Value::Object(mut body)) = reply {
-            body.insert("in_reply_to".into(), env.body.get("msg_id").cloned().unwrap_or(Value::Null));
+            body.insert(
+                "in_reply_to".into(),
+                env.body.get("msg_id").cloned().unwrap_or(Value::Null),
+            );
             let _ = shared.router.send(Envelope {
                 src: env.dest,
                 dest: env.src,
