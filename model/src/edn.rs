@@ -1,7 +1,18 @@
-//! EDN values: the in-memory type, reader and printer.
+//! EDN values: the in-memory type and its accessors.
 //!
 //! Maps keep insertion order (Clojure prints small maps in insertion order and the
-//! harness must print keys in Maelstrom's order).
+//! harness must print keys in Maelstrom's order). The reader, the printers and the
+//! JSON bridge live in submodules and are re-exported here.
+
+mod json;
+mod pretty;
+mod printer;
+mod reader;
+
+pub use pretty::{pretty, pretty_pprint, pretty_width, PPRINT_WIDTH, PRETTY_WIDTH};
+pub use printer::{format_float, Printed};
+pub(crate) use reader::parse_prefix_from;
+pub use reader::{parse, parse_many, EdnError, Reader, MAX_DEPTH};
 
 /// One EDN value.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,5 +6,5 @@
 pub mod edn;
 pub mod history;
 
-pub use edn::Value;
-pub use history::{Op, OpType, Process};
+pub use edn::{parse, parse_many, pretty, EdnError, Reader, Value};
+pub use history::{parse_history, HistoryError, Op, OpType, Process};
