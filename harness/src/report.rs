@@ -1,0 +1,303 @@
+//! `harness report DIR...`: one summary row per store run folder, from its results.edn.
+//! Works on real Maelstrom's runs and the harness's alike, so `scripts/challenge` prints
+//! the same table whichever runner produced the run.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use glomers_model::edn;
+use glomers_model::Value;
+
+/// The verdict of a run folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    Unknown,
+    /// No results.edn: the run crashed or was cut short before analysis.
+    Aborted,
+    /// results.edn exists but could not be read.
+    Unreadable(String),
+}
+
+impl Verdict {
+    pub fn word(&self) -> &str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "INVALID",
+            Verdict::Unknown => "unknown",
+            Verdict::Aborted => "aborted",
+            Verdict::Unreadable(_) => "unreadable",
+        }
+    }
+}
+
+/// Key figures of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub dir: PathBuf,
+    pub workload: String,
+    pub verdict: Verdict,
+    pub ops: Option<i64>,
+    pub availability: Option<f64>,
+    pub msgs_per_op_servers: Option<f64>,
+    pub msgs_per_op_all: Option<f64>,
+    /// Broadcast's `:stable-latencies` 0.5, 0.99 and 1, in ms.
+    pub stable_p50: Option<i64>,
+    pub stable_p99: Option<i64>,
+    pub stable_max: Option<i64>,
+    /// The workload's own key figure (lost values, final reads, anomaly types...).
+    pub detail: String,
+}
+
+/// Read a run folder's results.edn into a summary.
+pub fn summarize(dir: &Path) -> Summary {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let workload = dir
+        .parent()
+        .and_then(Path::file_name)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut s = Summary {
+        dir: dir.clone(),
+        workload,
+        verdict: Verdict::Aborted,
+        ops: None,
+        availability: None,
+        msgs_per_op_servers: None,
+        msgs_per_op_all: None,
+        stable_p50: None,
+        stable_p99: None,
+        stable_max: None,
+        detail: String::new(),
+    };
+    let text = match std::fs::read_to_string(dir.join("results.edn")) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            s.detail = "no results.edn (run aborted before analysis)".into();
+            return s;
+        }
+        Err(e) => {
+            s.verdict = Verdict::Unreadable(e.to_string());
+            s.detail = e.to_string();
+            return s;
+        }
+    };
+    let results = match edn::parse(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            s.verdict = Verdict::Unreadable(e.to_string());
+            s.detail = e.to_string();
+            return s;
+        }
+    };
+    s.verdict = match results.get("valid?") {
+        Some(Value::Bool(true)) => Verdict::Valid,
+        Some(Value::Bool(false)) => Verdict::Invalid,
+        _ => Verdict::Unknown,
+    };
+    s.ops = results.get_in(&["stats", "count"]).and_then(Value::as_i64);
+    s.availability = results
+        .get_in(&["availability", "ok-fraction"])
+        .and_then(Value::as_f64);
+    s.msgs_per_op_servers = results
+        .get_in(&["net", "servers", "msgs-per-op"])
+        .and_then(Value::as_f64);
+    s.msgs_per_op_all = results
+        .get_in(&["net", "all", "msgs-per-op"])
+        .and_then(Value::as_f64);
+    let workload = results.get("workload").cloned().unwrap_or(Value::Nil);
+    if let Some(lat) = workload.get("stable-latencies") {
+        let q = |k: Value| lat.get_value(&k).and_then(Value::as_i64);
+        s.stable_p50 = q(Value::Float(0.5));
+        s.stable_p99 = q(Value::Float(0.99));
+        s.stable_max = q(Value::Int(1));
+    }
+    s.detail = detail(&s.workload, &workload);
+    s
+}
+
+fn count(v: &Value, key: &str) -> i64 {
+    v.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn detail(workload: &str, w: &Value) -> String {
+    let mut out = String::new();
+    match workload {
+        "broadcast" | "g-set" => {
+            let _ = write!(
+                out,
+                "lost {}, stable {}, never-read {}",
+                count(w, "lost-count"),
+                count(w, "stable-count"),
+                count(w, "never-read-count")
+            );
+        }
+        "g-counter" | "pn-counter" => {
+            let reads = w
+                .get("final-reads")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let ok = w
+                .get("acceptable")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let _ = write!(out, "final reads {reads}, acceptable {ok}");
+        }
+        "unique-ids" => {
+            let range = w.get("range").map(|v| v.to_string()).unwrap_or_default();
+            let _ = write!(
+                out,
+                "duplicated {}, range {range}",
+                count(w, "duplicated-count")
+            );
+        }
+        "echo" => {
+            let n = w
+                .get("errors")
+                .and_then(Value::as_seq)
+                .map_or(0, <[Value]>::len);
+            let _ = write!(out, "errors {n}");
+        }
+        "kafka" => {
+            let types = w
+                .get("error-types")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let _ = write!(out, "error types {types}");
+        }
+        _ => {
+            if let Some(types) = w.get("anomaly-types") {
+                let _ = write!(out, "anomalies {types}");
+            }
+        }
+    }
+    if let Some(err) = w.get("error").and_then(Value::as_str) {
+        let first = err.lines().next().unwrap_or_default();
+        let _ = write!(
+            out,
+            "{}checker error: {first}",
+            if out.is_empty() { "" } else { "; " }
+        );
+    }
+    out
+}
+
+fn opt_f(v: Option<f64>, digits: usize) -> String {
+    v.map_or("-".into(), |x| format!("{x:.digits$}"))
+}
+
+fn opt_i(v: Option<i64>) -> String {
+    v.map_or("-".into(), |x| x.to_string())
+}
+
+/// A fixed-width table: one row per (label, summary).
+pub fn render_table(rows: &[(String, Summary)]) -> String {
+    let header = [
+        "challenge",
+        "workload",
+        "verdict",
+        "ops",
+        "avail",
+        "msgs/op srv",
+        "msgs/op all",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "detail",
+    ];
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(label, s)| {
+            vec![
+                label.clone(),
+                s.workload.clone(),
+                s.verdict.word().to_string(),
+                opt_i(s.ops),
+                opt_f(s.availability, 4),
+                opt_f(s.msgs_per_op_servers, 2),
+                opt_f(s.msgs_per_op_all, 2),
+                opt_i(s.stable_p50),
+                opt_i(s.stable_p99),
+                opt_i(s.stable_max),
+                s.detail.clone(),
+            ]
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &body {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String], out: &mut String| {
+        let last = cells.len() - 1;
+        for (i, c) in cells.iter().enumerate() {
+            if i == last {
+                out.push_str(c);
+            } else {
+                let _ = write!(out, "{c:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push('\n');
+    };
+    line(&header.map(String::from), &mut out);
+    for row in &body {
+        line(row, &mut out);
+    }
+    out
+}
+
+/// A summary as one JSON object (for scripts).
+pub fn to_json(label: &str, s: &Summary) -> serde_json::Value {
+    serde_json::json!({
+        "challenge": label,
+        "dir": s.dir.display().to_string(),
+        "workload": s.workload,
+        "verdict": s.verdict.word().to_lowercase(),
+        "ops": s.ops,
+        "availability": s.availability,
+        "msgs_per_op_servers": s.msgs_per_op_servers,
+        "msgs_per_op_all": s.msgs_per_op_all,
+        "stable_latency_ms": {"p50": s.stable_p50, "p99": s.stable_p99, "max": s.stable_max},
+        "detail": s.detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/maelstrom-store"
+        ))
+    }
+
+    #[test]
+    fn summarizes_real_maelstrom_runs() {
+        let s =
+            summarize(&fixtures().join(
+                "broadcast/Emmanuel32__distributed-systems-practice__20230511T033437.888-0400",
+            ));
+        assert_eq!(s.workload, "broadcast");
+        assert_eq!(s.verdict, Verdict::Valid);
+        assert!(s.msgs_per_op_servers.unwrap() > 0.0);
+        assert!(s.stable_p50.is_some() && s.stable_max.is_some());
+        let s =
+            summarize(&fixtures().join(
+                "broadcast/Emmanuel32__distributed-systems-practice__20230511T014817.269-0400",
+            ));
+        assert_eq!(s.verdict, Verdict::Invalid);
+        assert!(s.detail.starts_with("lost 50"), "{}", s.detail);
+        let s = summarize(
+            &fixtures()
+                .join("echo/Shresth72__distributed_systems_jepsen__20240919T133742.800+0530"),
+        );
+        assert_eq!(s.verdict, Verdict::Aborted);
+        let table = render_table(&[("3d".into(), s)]);
+        assert!(table.lines().count() == 2 && table.contains("aborted"));
+    }
+}

@@ -1,0 +1,93 @@
+//! pn-counter and g-counter (MAELSTROM.md §6.5): a 50/50 mix of `add {delta}` (delta uniform
+//! in -5..=4) and `read` → `read_ok {value: Int}`; g-counter drops negative deltas (so about
+//! 1/3 adds with delta 0..=4). One final read per thread marked `:final? true`. No
+//! `with-errors`: every failure is an `:info` with an exception.
+
+use std::time::Duration;
+
+use glomers_model::Value;
+use rand::rngs::StdRng;
+use rand::Rng;
+use serde_json::json;
+
+use super::{coin, simple_rpc, BoxFut, GenCtx, Generator, Invocation, Session, Workload};
+use crate::cli::TestOpts;
+use crate::client::RpcError;
+use crate::schema::{req, BodySchema, Ty};
+
+pub const ADD_OK: BodySchema = BodySchema {
+    typ: "add_ok",
+    fields: &[],
+};
+pub const READ_OK: BodySchema = BodySchema {
+    typ: "read_ok",
+    fields: &[req("value", Ty::Int)],
+};
+
+/// `grow_only`: g-counter; otherwise pn-counter.
+pub struct Counter {
+    pub grow_only: bool,
+}
+
+struct Gen {
+    grow_only: bool,
+}
+
+impl Generator for Gen {
+    fn next(&mut self, _ctx: &GenCtx<'_>, rng: &mut StdRng) -> Option<Invocation> {
+        loop {
+            if coin(rng) {
+                let delta: i64 = rng.random_range(-5..5);
+                if self.grow_only && delta < 0 {
+                    continue;
+                }
+                return Some(Invocation::new("add", Value::Int(delta)));
+            }
+            return Some(Invocation::new("read", Value::Nil));
+        }
+    }
+}
+
+impl Workload for Counter {
+    fn name(&self) -> &'static str {
+        if self.grow_only {
+            "g-counter"
+        } else {
+            "pn-counter"
+        }
+    }
+
+    fn with_errors(&self) -> bool {
+        false
+    }
+
+    fn generator(&self, _opts: &TestOpts) -> Box<dyn Generator> {
+        Box::new(Gen {
+            grow_only: self.grow_only,
+        })
+    }
+
+    fn final_op(&self) -> Option<Invocation> {
+        Some(Invocation::new("read", Value::Nil).final_())
+    }
+
+    fn invoke<'a>(
+        &'a self,
+        session: &'a mut Session,
+        node: &'a str,
+        op: &'a Invocation,
+        timeout: Duration,
+    ) -> BoxFut<'a, Result<Value, RpcError>> {
+        Box::pin(async move {
+            if op.f == "add" {
+                let body = json!({"type": "add", "delta": op.value.to_json()});
+                simple_rpc(session, node, body, &ADD_OK, timeout).await?;
+                Ok(op.value.clone())
+            } else {
+                let reply =
+                    simple_rpc(session, node, json!({"type": "read"}), &READ_OK, timeout).await?;
+                Ok(Value::from_json(&reply["value"]))
+            }
+        })
+    }
+}

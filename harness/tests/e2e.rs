@@ -1,0 +1,623 @@
+//! End-to-end runs of the `harness` binary against real processes: the workspace's node
+//! binaries (echo, unique-ids) and the toy Python nodes in `tests/nodes/toy.py`. Time limits
+//! are 1–3 s; final phases use `--recovery-time` to stay short.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use glomers_model::history::parse_history;
+use glomers_model::{edn, Value};
+
+fn harness() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_harness"))
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// A workspace node binary, built with `cargo build -p glomers-node` if missing.
+fn node_bin(name: &str) -> Option<PathBuf> {
+    let path = harness().parent()?.join(name);
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut child = Command::new(cargo)
+            .args(["build", "-p", "glomers-node", "--bin", name])
+            .current_dir(workspace())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            if let Some(st) = child.try_wait().ok()? {
+                if !st.success() {
+                    return None;
+                }
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    path.exists().then_some(path)
+}
+
+/// The toy Python node, if python3 is available.
+fn toy() -> Option<PathBuf> {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("python3 not found: skipping a toy-node test");
+        return None;
+    }
+    Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nodes/toy.py"))
+}
+
+fn temp_store(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!("glomers-e2e-{tag}-{}-{nanos}", std::process::id()))
+}
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    /// The run folder (store/latest resolved).
+    dir: PathBuf,
+    wall: Duration,
+    store: PathBuf,
+}
+
+impl Drop for Outcome {
+    /// Remove the temporary store of a passing test; keep it when the test fails.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.store);
+        }
+    }
+}
+
+fn run(tag: &str, args: &[&str]) -> Outcome {
+    let store = temp_store(tag);
+    let start = Instant::now();
+    let out = Command::new(harness())
+        .arg("test")
+        .args(args)
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .expect("harness runs");
+    let wall = start.elapsed();
+    let dir = std::fs::canonicalize(store.join("latest")).unwrap_or_else(|_| store.join("latest"));
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+        wall,
+        store,
+    }
+}
+
+/// Top-level keys of the first fixture results.edn of a workload, if the fixtures are there.
+fn fixture_keys(workload: &str) -> Option<Vec<String>> {
+    let root = workspace()
+        .parent()?
+        .join("shared/fixtures/maelstrom-store")
+        .join(workload);
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let text = dirs
+        .iter()
+        .find_map(|d| std::fs::read_to_string(d.join("results.edn")).ok())?;
+    let v = edn::parse(&text).ok()?;
+    Some(
+        v.as_map()?
+            .iter()
+            .filter_map(|(k, _)| k.as_keyword().map(str::to_string))
+            .collect(),
+    )
+}
+
+/// Parse results.edn and check it has every top-level key of the workload's fixture.
+fn results(o: &Outcome, workload: &str) -> Value {
+    let text = std::fs::read_to_string(o.dir.join("results.edn")).unwrap_or_else(|e| {
+        panic!(
+            "no results.edn in {}: {e}\nstderr: {}",
+            o.dir.display(),
+            o.stderr
+        )
+    });
+    let v = edn::parse(&text).expect("results.edn parses");
+    let keys = fixture_keys(workload).unwrap_or_else(|| {
+        [
+            "perf",
+            "timeline",
+            "exceptions",
+            "stats",
+            "availability",
+            "net",
+            "workload",
+            "valid?",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    for k in keys {
+        assert!(v.get(&k).is_some(), "results.edn lacks :{k}: {text}");
+    }
+    v
+}
+
+fn history(o: &Outcome) -> Vec<glomers_model::Op> {
+    let text = std::fs::read_to_string(o.dir.join("history.edn")).expect("history.edn");
+    let ops = parse_history(&text).expect("history.edn parses");
+    let txt = std::fs::read_to_string(o.dir.join("history.txt")).expect("history.txt");
+    // Errors are printed unquoted (Clojure `print`), so a multi-line error spans lines.
+    assert!(txt.lines().count() >= ops.len());
+    ops
+}
+
+fn log(o: &Outcome) -> String {
+    std::fs::read_to_string(o.dir.join("jepsen.log")).expect("jepsen.log")
+}
+
+fn assert_log_phases(log: &str) {
+    let mut at = 0;
+    for marker in [
+        "Command line:",
+        "Relative time begins now",
+        "Run complete, writing",
+        "Analyzing...",
+        "Analysis complete",
+    ] {
+        let found = log[at..]
+            .find(marker)
+            .unwrap_or_else(|| panic!("jepsen.log lacks {marker:?} (in order)"));
+        at += found;
+    }
+}
+
+#[test]
+fn echo_real_binary_is_valid() {
+    let Some(bin) = node_bin("echo") else {
+        eprintln!("echo binary unavailable: skipped");
+        return;
+    };
+    let o = run(
+        "echo",
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            bin.to_str().unwrap(),
+            "--node-count",
+            "1",
+            "--time-limit",
+            "2",
+            "--rate",
+            "20",
+            "--seed",
+            "1",
+            "--log-net-send",
+            "--log-net-recv",
+        ],
+    );
+    assert_eq!(o.code, 0, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    let r = results(&o, "echo");
+    assert_eq!(r.get("valid?"), Some(&Value::Bool(true)));
+    let ops = history(&o);
+    assert!(ops.len() >= 20, "about 40 ops expected, got {}", ops.len());
+    let ok = ops
+        .iter()
+        .find(|op| op.typ == glomers_model::OpType::Ok)
+        .unwrap();
+    assert_eq!(ok.value.get("type"), Some(&Value::Str("echo_ok".into())));
+    let l = log(&o);
+    assert_log_phases(&l);
+    assert!(l.contains("jepsen worker 0] jepsen.util: 0\t:invoke\t:echo\t\"Please echo "));
+    assert!(l.trim_end().ends_with("Everything looks good! ヽ(‘ー`)ノ"));
+    assert!(
+        l.contains("maelstrom.net: :send #maelstrom.net.message.Message{:id 0, :src \"c"),
+        "--log-net-send"
+    );
+    assert!(
+        l.contains("maelstrom.net: :recv #maelstrom.net.message.Message{:id 0, :src \"c"),
+        "--log-net-recv"
+    );
+    assert!(l.contains(":body {:msg_id 1, :node_id \"n0\""));
+    assert!(o.stdout.contains("Everything looks good!"));
+    assert!(o.dir.join("node-logs/n0.log").exists());
+    let store = o.dir.parent().unwrap().parent().unwrap();
+    for link in ["latest", "current", "echo/latest"] {
+        assert!(
+            store
+                .join(link)
+                .symlink_metadata()
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{link}"
+        );
+    }
+    assert!(o.wall < Duration::from_secs(6), "wall {:?}", o.wall);
+}
+
+#[test]
+fn unique_ids_real_binary_with_partitions() {
+    let Some(bin) = node_bin("unique-ids") else {
+        eprintln!("unique-ids binary unavailable: skipped");
+        return;
+    };
+    let o = run(
+        "uid",
+        &[
+            "-w",
+            "unique-ids",
+            "--bin",
+            bin.to_str().unwrap(),
+            "--node-count",
+            "3",
+            "--time-limit",
+            "2",
+            "--rate",
+            "300",
+            "--availability",
+            "total",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "0.5",
+        ],
+    );
+    assert_eq!(o.code, 0, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    let r = results(&o, "unique-ids");
+    assert_eq!(
+        r.get_in(&["workload", "duplicated-count"]),
+        Some(&Value::Int(0))
+    );
+    let ops = history(&o);
+    let nemesis: Vec<_> = ops
+        .iter()
+        .filter(|op| op.process == glomers_model::Process::Nemesis)
+        .collect();
+    assert!(nemesis.len() >= 2, "the first partition starts at t≈0");
+    assert_eq!(nemesis[0].f, "start-partition");
+    assert!(nemesis
+        .iter()
+        .all(|op| op.typ == glomers_model::OpType::Info));
+    assert!(matches!(&nemesis[1].value, Value::Vector(v) if v[0] == Value::kw("isolated")));
+    assert!(ops.len() > 500, "rate 300 for 2 s: {} ops", ops.len());
+}
+
+#[test]
+fn broadcast_toy_flood_with_latency_and_final_reads() {
+    let Some(bin) = toy() else { return };
+    let o = run(
+        "bcast",
+        &[
+            "-w",
+            "broadcast",
+            "--bin",
+            bin.to_str().unwrap(),
+            "broadcast",
+            "--node-count",
+            "4",
+            "--time-limit",
+            "2",
+            "--rate",
+            "30",
+            "--latency",
+            "20",
+            "--topology",
+            "line",
+            "--recovery-time",
+            "0.5",
+            "--seed",
+            "3",
+            "--log-stderr",
+        ],
+    );
+    assert_eq!(o.code, 0, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    let r = results(&o, "broadcast");
+    assert_eq!(r.get_in(&["workload", "lost-count"]), Some(&Value::Int(0)));
+    assert!(
+        r.get_in(&["net", "servers", "msgs-per-op"])
+            .and_then(Value::as_f64)
+            .unwrap()
+            > 0.0
+    );
+    let ops = history(&o);
+    let finals: Vec<_> = ops.iter().filter(|op| op.is_final()).collect();
+    assert_eq!(
+        finals.len(),
+        8,
+        "one final read invoke + completion per thread"
+    );
+    assert!(finals.iter().all(|op| op.f == "read"));
+    let l = log(&o);
+    assert!(l.contains("Waiting for recovery..."));
+    let args = std::fs::read_to_string(o.dir.join("node-logs/n0.log")).unwrap();
+    assert!(
+        args.contains("argv: [\"broadcast\"]"),
+        "stray words are node arguments: {args}"
+    );
+    assert!(
+        l.contains("[n0 stderr] maelstrom.process: argv: [\"broadcast\"]"),
+        "--log-stderr"
+    );
+    assert!(
+        o.stderr.contains("[n0 stderr] argv:"),
+        "--log-stderr echoes to the console"
+    );
+    // Wall: 2 s + 0.5 s recovery + setup/teardown slack.
+    assert!(o.wall < Duration::from_secs(7), "wall {:?}", o.wall);
+}
+
+#[test]
+fn g_counter_toy_on_seq_kv() {
+    let Some(bin) = toy() else { return };
+    let o = run(
+        "gc",
+        &[
+            "-w",
+            "g-counter",
+            "--bin",
+            bin.to_str().unwrap(),
+            "counter",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "2",
+            "--rate",
+            "30",
+            "--recovery-time",
+            "0.2",
+            "--nemesis",
+            "partition",
+        ],
+    );
+    assert!(
+        o.code == 0 || o.code == 1,
+        "stdout: {}\nstderr: {}",
+        o.stdout,
+        o.stderr
+    );
+    let r = results(&o, "g-counter");
+    let reads = r
+        .get_in(&["workload", "final-reads"])
+        .and_then(Value::as_seq)
+        .expect("final reads");
+    assert_eq!(reads.len(), 3);
+    assert!(
+        r.get_in(&["net", "servers", "send-count"])
+            .and_then(Value::as_i64)
+            .unwrap()
+            > 0,
+        "seq-kv traffic is server traffic"
+    );
+    assert!(history(&o)
+        .iter()
+        .any(|op| op.process == glomers_model::Process::Nemesis && op.f == "stop-partition"));
+}
+
+#[test]
+fn pn_counter_and_g_set_toys_run() {
+    let Some(bin) = toy() else { return };
+    let b = bin.to_str().unwrap();
+    let o = run(
+        "pn",
+        &[
+            "-w",
+            "pn-counter",
+            "--bin",
+            b,
+            "counter",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+            "--rate",
+            "20",
+            "--recovery-time",
+            "0",
+        ],
+    );
+    assert_eq!(o.code, 0, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    results(&o, "pn-counter");
+    assert!(history(&o).iter().any(|op| op.f == "read" && op.is_final()));
+    let o = run(
+        "gset",
+        &[
+            "-w",
+            "g-set",
+            "--bin",
+            b,
+            "g-set",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+            "--rate",
+            "20",
+            "--recovery-time",
+            "0",
+            "--telemetry",
+        ],
+    );
+    assert_eq!(o.code, 0, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    results(&o, "g-set");
+    let ops = history(&o);
+    let last_read = ops
+        .iter()
+        .rev()
+        .find(|op| op.f == "read" && op.typ == glomers_model::OpType::Ok)
+        .unwrap();
+    assert!(
+        !last_read.is_final(),
+        "g-set final reads carry no :final? flag"
+    );
+    let node_log = std::fs::read_to_string(o.dir.join("node-logs/n0.log")).unwrap();
+    let tdir = o.dir.join("telemetry");
+    assert!(tdir.is_dir());
+    assert!(
+        node_log.contains(&format!("telemetry: file {}", tdir.display())),
+        "{node_log}"
+    );
+}
+
+#[test]
+fn node_exit_aborts_the_run() {
+    let Some(bin) = toy() else { return };
+    let o = run(
+        "exit",
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            bin.to_str().unwrap(),
+            "exit",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+            "--rate",
+            "10",
+        ],
+    );
+    assert_eq!(o.code, 2, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    assert!(!o.dir.join("results.edn").exists());
+    assert!(
+        o.dir.join("history.edn").exists(),
+        "history files are written before teardown"
+    );
+    let l = log(&o);
+    assert!(l.contains("Test crashed!"));
+    assert!(l.contains("Node n0 crashed with exit status 3"));
+    assert!(!l.contains("Analyzing..."));
+}
+
+#[test]
+fn init_must_be_answered_with_init_ok() {
+    let Some(bin) = toy() else { return };
+    let o = run(
+        "noinit",
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            bin.to_str().unwrap(),
+            "not-init",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+        ],
+    );
+    assert_eq!(o.code, 2);
+    assert!(log(&o).contains("init_ok"));
+    assert!(!o.dir.join("results.edn").exists());
+}
+
+#[test]
+fn bad_stdout_mutes_the_node_and_malformed_replies_crash_processes() {
+    let Some(bin) = toy() else { return };
+    let b = bin.to_str().unwrap();
+    let o = run(
+        "mute",
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            b,
+            "debug",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+            "--rate",
+            "10",
+        ],
+    );
+    assert_eq!(o.code, 1, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    let l = log(&o);
+    assert!(
+        l.contains("WARN\t[n0 stdout] maelstrom.process: Error!"),
+        "{l}"
+    );
+    let ops = history(&o);
+    assert!(ops.iter().any(|op| op.typ == glomers_model::OpType::Info
+        && op.extra("error") == Some(&Value::kw("net-timeout"))));
+
+    let o = run(
+        "malformed",
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            b,
+            "malformed",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+            "--rate",
+            "10",
+        ],
+    );
+    assert_eq!(o.code, 1);
+    let ops = history(&o);
+    let info: Vec<_> = ops
+        .iter()
+        .filter(|op| op.typ == glomers_model::OpType::Info)
+        .collect();
+    assert!(!info.is_empty());
+    for op in &info {
+        assert!(op.extra("exception").is_some());
+        let err = op.extra("error").and_then(Value::as_str).unwrap();
+        assert!(
+            err.starts_with("indeterminate: Malformed RPC response"),
+            "{err}"
+        );
+    }
+    // A new process (and client) after each :info.
+    let procs: std::collections::HashSet<_> = info.iter().map(|op| op.process).collect();
+    assert_eq!(procs.len(), info.len());
+}
+
+#[test]
+fn missing_bin_and_unknown_flags_exit_254() {
+    let out = Command::new(harness())
+        .args(["test", "-w", "echo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(254));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Expected a --bin PATH_TO_BINARY to test")
+    );
+    let out = Command::new(harness())
+        .args(["test", "--bin", "x", "--nemesis", "kill"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(254));
+    let out = Command::new(harness())
+        .args(["test", "--bin", "x", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(254));
+}

@@ -1,0 +1,51 @@
+//! Store layout: Joda basic timestamps, run folders and the latest/current symlinks.
+
+use chrono::{FixedOffset, TimeZone};
+use glomers_harness::store::{timestamp, RunDir};
+
+#[test]
+fn joda_basic_timestamps() {
+    let ist = FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+    let t = ist.with_ymd_and_hms(2024, 9, 19, 14, 23, 14).unwrap()
+        + chrono::Duration::milliseconds(276);
+    assert_eq!(timestamp(&t), "20240919T142314.276+0530");
+    let edt = FixedOffset::west_opt(4 * 3600).unwrap();
+    let t =
+        edt.with_ymd_and_hms(2023, 5, 11, 1, 48, 17).unwrap() + chrono::Duration::milliseconds(269);
+    assert_eq!(timestamp(&t), "20230511T014817.269-0400");
+    let t = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 3, 44, 19)
+        .unwrap()
+        + chrono::Duration::milliseconds(627);
+    assert_eq!(timestamp(&t), "20261122T034419.627Z");
+}
+
+#[test]
+fn run_dirs_and_symlinks() {
+    let root = std::env::temp_dir().join(format!("glomers-store-test-{}", std::process::id()));
+    let now = chrono::Local::now();
+    let a = RunDir::create(&root, "echo", now).unwrap();
+    let b = RunDir::create(&root, "echo", now).unwrap();
+    assert_ne!(
+        a.path, b.path,
+        "a second run in the same millisecond gets its own folder"
+    );
+    assert!(a.path.join("node-logs").is_dir());
+    for link in ["latest", "current", "echo/latest"] {
+        let p = root.join(link);
+        assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(
+            std::fs::canonicalize(&p).unwrap(),
+            std::fs::canonicalize(&b.path).unwrap()
+        );
+    }
+    assert_eq!(
+        std::fs::read_link(root.join("latest")).unwrap(),
+        std::path::Path::new("echo").join(&b.name)
+    );
+    assert_eq!(
+        std::fs::read_link(root.join("echo/latest")).unwrap(),
+        std::path::Path::new(&b.name)
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
