@@ -1,0 +1,6 @@
+//! Figures computed from a run's `history.edn` and `messages.svg` rather than read from
+//! `results.edn`.
+
+pub mod history;
+pub mod messages;
+pub mod quantile;

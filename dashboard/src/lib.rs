@@ -1,0 +1,94 @@
+//! glomers dashboard: indexes a Maelstrom store folder in SQLite, watches it for new runs and
+//! serves pages (runs list, run, compare, trend), a JSON API and Prometheus metrics.
+//!
+//! Data flow: [`store::scan`] finds run folders → [`ingest`] reads each new or changed one
+//! ([`summary`] from `results.edn` and `jepsen.log`, [`analysis`] from `history.edn`) →
+//! [`index`] stores it → [`web`] renders from the index.
+
+pub mod analysis;
+pub mod config;
+pub mod index;
+pub mod ingest;
+pub mod self_metrics;
+pub mod store;
+pub mod summary;
+pub mod telemetry;
+pub mod watch;
+pub mod web;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::index::Index;
+use crate::ingest::{Ingester, Limits, ScanReport};
+use crate::self_metrics::SelfMetrics;
+
+/// A dashboard over one store: the index, the ingester and the web state.
+pub struct App {
+    pub ingester: Arc<Ingester>,
+    pub state: web::AppState,
+}
+
+impl App {
+    /// Opens the index (`db`, or in memory) over `store`. Does not scan yet.
+    pub fn new(store: &Path, db: Option<&Path>, limits: Limits) -> anyhow::Result<App> {
+        let store = store
+            .canonicalize()
+            .with_context(|| format!("store folder {}", store.display()))?;
+        let index = Arc::new(match db {
+            Some(p) => Index::open(p).with_context(|| format!("index {}", p.display()))?,
+            None => Index::open_in_memory()?,
+        });
+        let metrics = Arc::new(SelfMetrics::new());
+        if let Ok(n) = index.count() {
+            metrics.runs_indexed.set(n);
+        }
+        let ingester = Arc::new(Ingester {
+            store: store.clone(),
+            index: index.clone(),
+            metrics: metrics.clone(),
+            limits,
+        });
+        let state = web::AppState {
+            index,
+            metrics,
+            store,
+        };
+        Ok(App { ingester, state })
+    }
+
+    /// Scans the store once (blocking).
+    pub fn rescan(&self) -> ScanReport {
+        self.ingester.rescan()
+    }
+
+    /// Starts the background rescan loop.
+    pub fn watch(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        watch::spawn(self.ingester.clone(), every)
+    }
+
+    /// The HTTP router.
+    pub fn router(&self) -> axum::Router {
+        web::router(self.state.clone())
+    }
+}
+
+/// Runs the dashboard until killed.
+pub async fn serve(args: config::Args) -> anyhow::Result<()> {
+    let app = App::new(&args.store, Some(&args.db), args.limits())?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listen on {}", args.listen))?;
+    tracing::info!(
+        "dashboard on http://{} over {} (index {})",
+        listener.local_addr()?,
+        app.state.store.display(),
+        args.db.display()
+    );
+    app.watch(Duration::from_millis(args.rescan_ms.max(100)));
+    axum::serve(listener, app.router()).await?;
+    Ok(())
+}
