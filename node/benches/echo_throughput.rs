@@ -58,7 +58,7 @@ fn one_run() -> f64 {
             panic!("echo closed stdout");
         }
         received += 1;
-        if received % 64 == 0 {
+        if received.is_multiple_of(64) {
             let _ = ack_tx.try_send(received);
         }
     }

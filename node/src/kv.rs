@@ -192,13 +192,17 @@ impl Kv {
             .rpc::<_, Value>(self.service.id(), &req, self.timeout)
             .await
             .map_err(KvError::from);
-        let counter = match &result {
-            Ok(_) => &self.cas.ok,
-            Err(KvError::PreconditionFailed(_)) => &self.cas.precondition_failed,
-            Err(KvError::KeyDoesNotExist) => &self.cas.key_missing,
-            Err(_) => &self.cas.other,
+        let (counter, outcome) = match &result {
+            Ok(_) => (&self.cas.ok, "ok"),
+            Err(KvError::PreconditionFailed(_)) => {
+                (&self.cas.precondition_failed, "precondition_failed")
+            }
+            Err(KvError::KeyDoesNotExist) => (&self.cas.key_missing, "key_does_not_exist"),
+            Err(KvError::Timeout) => (&self.cas.other, "timeout"),
+            Err(_) => (&self.cas.other, "error"),
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::kv_cas(&self.node, self.service.id(), outcome);
         result.map(|_| ())
     }
 }

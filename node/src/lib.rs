@@ -11,6 +11,7 @@ pub mod message;
 pub mod node;
 pub mod runtime;
 pub mod sim;
+pub mod telemetry;
 
 pub use error::{ErrorCode, NodeError, RpcError};
 pub use kv::{Kv, KvError, Service};

@@ -78,7 +78,8 @@ impl Node {
     }
 
     /// Send a JSON object body as is.
-    pub fn send_object(&self, dest: &str, body: Map<String, Value>) {
+    pub fn send_object(&self, dest: &str, mut body: Map<String, Value>) {
+        crate::telemetry::on_send(self, dest, &mut body);
         let env = Envelope {
             src: self.inner.id.clone(),
             dest: dest.to_string(),
@@ -134,16 +135,29 @@ impl Node {
         body.insert("msg_id".into(), Value::from(msg_id));
         let (tx, rx) = oneshot::channel();
         self.pending().insert(msg_id, tx);
-        self.send_object(dest, body);
+        let telemetry = crate::telemetry::rpc_start(self, dest, &body, msg_id);
+        match &telemetry {
+            Some(t) => t.span().in_scope(|| self.send_object(dest, body)),
+            None => self.send_object(dest, body),
+        }
         let outcome = tokio::time::timeout(timeout, rx).await;
-        match outcome {
+        let result = match outcome {
             Ok(Ok(env)) => decode_reply(env.body),
             Ok(Err(_)) => Err(RpcError::Closed),
             Err(_) => {
                 self.pending().remove(&msg_id);
                 Err(RpcError::Timeout)
             }
+        };
+        if let Some(t) = telemetry {
+            t.finish(match &result {
+                Ok(_) => "ok",
+                Err(RpcError::Timeout) => "timeout",
+                Err(RpcError::Closed) => "closed",
+                Err(_) => "error",
+            });
         }
+        result
     }
 
     /// Send a typed request and decode the typed reply.
@@ -186,6 +200,10 @@ impl Node {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        if crate::telemetry::enabled() {
+            // Keep the spawner's span (e.g. `handle`) as the task's parent span.
+            return tokio::spawn(tracing::Instrument::in_current_span(fut));
+        }
         tokio::spawn(fut)
     }
 
@@ -196,7 +214,7 @@ impl Node {
         F: Future<Output = Result<B, NodeError>> + Send + 'static,
     {
         let node = self.clone();
-        tokio::spawn(async move {
+        self.spawn(async move {
             match fut.await {
                 Ok(body) => node.reply(&to, &body),
                 Err(err) => node.reply_error(&to, &err),

@@ -118,7 +118,7 @@ fn dispatch<H: Handler>(node: &Node, handler: &H, line: &str) {
     if line.trim().is_empty() {
         return;
     }
-    let env = match parse_line(line) {
+    let mut env = match parse_line(line) {
         Ok(env) => env,
         Err((err, env)) => {
             tracing::warn!(error = %err, line = %line, "bad input");
@@ -132,6 +132,8 @@ fn dispatch<H: Handler>(node: &Node, handler: &H, line: &str) {
             return;
         }
     };
+    // Telemetry (when on): count it, take any trace context out of the body.
+    let parent = crate::telemetry::on_receive(node, &mut env);
     // Replies to our own RPCs go to their waiters first.
     let Some(env) = node.complete_rpc(env) else {
         return;
@@ -147,6 +149,8 @@ fn dispatch<H: Handler>(node: &Node, handler: &H, line: &str) {
         );
         return;
     }
+    let span = crate::telemetry::handle_span(node, &env, parent);
+    let _entered = span.enter();
     let msg_id = env.msg_id();
     let in_reply_to = env.in_reply_to();
     let Envelope { src, dest, body } = env;
@@ -206,13 +210,18 @@ where
     H: Handler,
     F: FnOnce(&Node) -> H,
 {
-    init_logging();
+    // The stderr logger, plus telemetry when GLOMERS_TELEMETRY switches it on.
+    crate::telemetry::init_from_env();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("build tokio runtime");
     rt.block_on(async move {
-        serve(crate::io::stdio(), make).await;
+        serve(crate::io::stdio(), move |node: &Node| {
+            crate::telemetry::node_started(node);
+            make(node)
+        })
+        .await;
         tracing::info!("input ended; staying alive until killed");
         std::future::pending::<()>().await;
     });

@@ -34,6 +34,7 @@ enum Req {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)] // the wire names end in `_ok`
 enum Reply {
     PingOk,
     RelayOk { outcome: String },

@@ -3,4 +3,6 @@
 pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
+pub mod kafka;
+pub mod txn;
 pub mod unique_ids;

@@ -45,6 +45,8 @@ struct Shared {
     stats: Mutex<NetStats>,
     next_msg: AtomicU64,
     next_client: AtomicU64,
+    /// Observers of every routed envelope (see `Cluster::tap`).
+    taps: Mutex<Vec<mpsc::UnboundedSender<Envelope>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,6 +97,7 @@ impl Cluster {
             stats: Mutex::new(NetStats::default()),
             next_msg: AtomicU64::new(0),
             next_client: AtomicU64::new(0),
+            taps: Mutex::new(Vec::new()),
         });
         for (name, svc) in services {
             lock(&shared.services).insert(name.to_string(), Arc::new(Mutex::new(svc)));
@@ -226,6 +229,14 @@ impl Cluster {
     pub fn stats(&self) -> NetStats {
         *lock(&self.shared.stats)
     }
+
+    /// A copy of every envelope the network routes from now on (dropped ones included),
+    /// as sent: to check what nodes put on the wire.
+    pub fn tap(&self) -> mpsc::UnboundedReceiver<Envelope> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.shared.taps).push(tx);
+        rx
+    }
 }
 
 /// A test client: one outstanding request at a time, like a Maelstrom client.
@@ -283,6 +294,12 @@ impl Client {
 
 async fn route(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Envelope>) {
     while let Some(env) = rx.recv().await {
+        {
+            let mut taps = lock(&shared.taps);
+            if !taps.is_empty() {
+                taps.retain(|t| t.send(env.clone()).is_ok());
+            }
+        }
         let client_end = is_client(&env.src) || is_client(&env.dest);
         let both_nodes = lock(&shared.inboxes).contains_key(&env.src)
             && lock(&shared.inboxes).contains_key(&env.dest);

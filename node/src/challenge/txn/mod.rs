@@ -1,0 +1,1 @@
+//! Challenge 6 (6a–6c): totally-available transactions (work in progress).

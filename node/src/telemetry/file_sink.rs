@@ -1,0 +1,196 @@
+//! The file sink: per node process, one folder of plain files that survive SIGKILL.
+//!
+//! ```text
+//! $GLOMERS_TELEMETRY_DIR/                 (default ./glomers-telemetry, relative to the cwd)
+//!   <node-id>/                            e.g. n0
+//!     <start-unix-ms>-<pid>/              one node process (Maelstrom reuses node ids across runs)
+//!       meta.json                         who wrote this folder and when (rewritten each flush)
+//!       spans.jsonl                       one finished span per line (appended every ≤ 0.5 s)
+//!       metrics.prom                      latest Prometheus text snapshot (replaced every 1 s)
+//! ```
+//!
+//! `meta.json`: `{"schema":1,"node_id":"n0","node_ids":["n0","n1"],"binary":"broadcast",
+//! "service_name":"broadcast","pid":4242,"start_unix_ms":…,"last_flush_unix_ms":…}`.
+//! A run's nodes are the folders whose `[start_unix_ms, last_flush_unix_ms]` falls inside the
+//! run's time window; under the harness the directory is the run's own `telemetry/` folder.
+//!
+//! `spans.jsonl` lines: `{"trace_id":"<32 hex>","span_id":"<16 hex>","parent_span_id":"<16 hex>"
+//! (absent for roots),"parent_is_remote":true (only when the parent is on another node),
+//! "name":"handle","start_unix_nano":…,"end_unix_nano":…,"attributes":{"msg.type":"broadcast",…},
+//! "status":"error" (only on failure),"links":[{"trace_id":…,"span_id":…}] (only when present)}`.
+//! A killed node may leave a torn last line: readers skip lines that do not parse.
+//!
+//! `metrics.prom` and `meta.json` are written to a `.tmp` file and renamed, so a reader never
+//! sees half a file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use opentelemetry_sdk::trace::SpanData;
+use prometheus::proto::MetricFamily;
+use serde_json::json;
+
+use super::metrics::encode_text;
+use super::pipeline::{Identity, Sink};
+use super::record::SpanRecord;
+
+pub(crate) const META_FILE: &str = "meta.json";
+pub(crate) const SPANS_FILE: &str = "spans.jsonl";
+pub(crate) const METRICS_FILE: &str = "metrics.prom";
+
+/// Writes one node process's telemetry folder.
+pub(crate) struct FileSink {
+    base: PathBuf,
+    interval: Duration,
+    folder: Option<PathBuf>,
+    meta: Option<serde_json::Value>,
+    spans: Option<BufWriter<File>>,
+}
+
+impl FileSink {
+    pub fn new(base: PathBuf, interval: Duration) -> FileSink {
+        FileSink {
+            base,
+            interval,
+            folder: None,
+            meta: None,
+            spans: None,
+        }
+    }
+
+    fn folder(&self) -> Result<&Path, String> {
+        self.folder
+            .as_deref()
+            .ok_or_else(|| "telemetry folder not known yet".to_string())
+    }
+
+    /// (Re)create the folder and the spans file: a directory removed or unwritable at
+    /// start may become usable later.
+    fn ensure_open(&mut self) -> Result<&mut BufWriter<File>, String> {
+        if self.spans.is_none() {
+            let folder = self.folder()?.to_path_buf();
+            fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+            let path = folder.join(SPANS_FILE);
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            self.spans = Some(BufWriter::with_capacity(64 * 1024, f));
+        }
+        Ok(self.spans.as_mut().expect("opened above"))
+    }
+
+    fn write_meta(&mut self) -> Result<(), String> {
+        let folder = self.folder()?.to_path_buf();
+        let Some(meta) = self.meta.as_mut() else {
+            return Ok(());
+        };
+        meta["last_flush_unix_ms"] = json!(unix_ms(SystemTime::now()));
+        let text = serde_json::to_string_pretty(meta).map_err(|e| e.to_string())?;
+        write_atomic(&folder, META_FILE, text.as_bytes())
+    }
+}
+
+impl Sink for FileSink {
+    fn name(&self) -> &'static str {
+        "file"
+    }
+
+    fn start(&mut self, id: &Identity) -> Result<(), String> {
+        let base = if self.base.is_absolute() {
+            self.base.clone()
+        } else {
+            std::env::current_dir()
+                .map(|cwd| cwd.join(&self.base))
+                .unwrap_or_else(|_| self.base.clone())
+        };
+        let folder = base
+            .join(sanitize(&id.node_id))
+            .join(format!("{}-{}", id.start_unix_ms, id.pid));
+        tracing::info!(dir = %folder.display(), "telemetry files");
+        self.folder = Some(folder);
+        self.meta = Some(json!({
+            "schema": 1,
+            "node_id": id.node_id,
+            "node_ids": id.node_ids,
+            "binary": id.binary,
+            "service_name": id.service_name,
+            "pid": id.pid,
+            "start_unix_ms": id.start_unix_ms,
+            "last_flush_unix_ms": id.start_unix_ms,
+            "spans": SPANS_FILE,
+            "metrics": METRICS_FILE,
+        }));
+        self.ensure_open()?;
+        self.write_meta()
+    }
+
+    fn spans(&mut self, batch: Vec<SpanData>) -> Result<(), String> {
+        let result = (|| {
+            let w = self.ensure_open()?;
+            for span in &batch {
+                let rec = SpanRecord::from(span);
+                serde_json::to_writer(&mut *w, &rec).map_err(|e| e.to_string())?;
+                w.write_all(b"\n").map_err(|e| e.to_string())?;
+            }
+            w.flush().map_err(|e| e.to_string())
+        })();
+        if result.is_err() {
+            // Reopen next time (the folder may have been removed or the disk filled).
+            self.spans = None;
+        }
+        result
+    }
+
+    fn metrics(&mut self, families: &[MetricFamily]) -> Result<(), String> {
+        let text = encode_text(families);
+        let folder = self.folder()?.to_path_buf();
+        fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        write_atomic(&folder, METRICS_FILE, text.as_bytes())?;
+        self.write_meta()
+    }
+
+    fn metrics_interval(&self) -> Duration {
+        self.interval
+    }
+}
+
+/// Write `name` in `dir` through a temporary file and a rename.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let dest = dir.join(name);
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        fs::rename(&tmp, &dest)
+    };
+    write().map_err(|e| format!("{}: {e}", dest.display()))
+}
+
+/// A node id as a folder name (ids are `n0`-like; anything odd is made safe).
+fn sanitize(id: &str) -> String {
+    let s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "unknown".into()
+    } else {
+        s
+    }
+}
+
+pub(crate) fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,606 @@
+//! Telemetry: `tracing` spans and Prometheus metrics from every node, written to files,
+//! sent over OTLP, or both. Off by default; switched on by environment only, because
+//! Maelstrom passes nodes no flags.
+//!
+//! # Switches
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `GLOMERS_TELEMETRY` | `off` (default), `file`, `otlp` or `file,otlp` |
+//! | `GLOMERS_TELEMETRY_DIR` | file sink root. Maelstrom starts nodes with the cwd in its temp dir, so give an **absolute** path; default `./glomers-telemetry` under the cwd (the resolved path is logged). The harness sets `<run folder>/telemetry`. |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | collector base URL; default `http://localhost:4318` (HTTP) or `http://localhost:4317` (gRPC). `/v1/traces` and `/v1/metrics` are appended for HTTP. Per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `…_METRICS_ENDPOINT` are used as given. Plain `http://` only. |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (default) or `grpc` (needs the `otlp-grpc` cargo feature, off by default: it adds tonic, h2, hyper and tower to every node build) |
+//! | `OTEL_EXPORTER_OTLP_TIMEOUT` | ms per export request (default 2000) |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | ms between OTLP metric pushes (default 1000: nodes are SIGKILLed) |
+//! | `OTEL_SERVICE_NAME` | `service.name` (default: the binary name, e.g. `broadcast`) |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | extra resource attributes, `k=v,k2=v2` |
+//! | `RUST_LOG` | stderr log filter, as before (telemetry spans never reach the log) |
+//!
+//! Resource: `service.name` = binary (or `OTEL_SERVICE_NAME`), `service.instance.id` = node id,
+//! `process.pid`.
+//!
+//! # What is recorded
+//!
+//! Spans: `handle` per handled message (`msg.type`, `msg.src`, `msg.id`, `node`), `rpc` per
+//! outgoing RPC (`msg.type`, `msg.dest`, `peer`, `msg.id`, `outcome`), and, when challenges
+//! call them, `gossip_round` (`fanout`, `batch_values`), `cas_loop` (`service`, `attempts`,
+//! `outcome`) and `txn` (`ops`, `conflicts`, `outcome`). Node→node bodies carry the sender's
+//! context in a `traceparent` key (see [`TRACEPARENT_KEY`]), so a message's handling on the
+//! receiver is a child of the span that sent it: one broadcast value's spread across the
+//! cluster is one trace. Bodies to clients and services never get it; with telemetry off no
+//! body changes at all.
+//!
+//! Metrics (Prometheus names; labels never carry ids or values):
+//! `glomers_messages_sent_total` / `glomers_messages_received_total` {node, type, peer =
+//! node|client|service}, `glomers_client_ops_total` {node, type},
+//! `glomers_rpc_duration_seconds` {node, type, peer, outcome = ok|error|timeout|closed},
+//! `glomers_gossip_fanout`, `glomers_gossip_batch_values` {node},
+//! `glomers_kv_cas_total` {node, service, outcome = ok|precondition_failed|key_does_not_exist|
+//! timeout|error}, `glomers_kv_cas_retries` {node, service}, `glomers_txn_total` /
+//! `glomers_txn_conflicts_total` {node, outcome}, `glomers_telemetry_dropped_total` {node, sink}.
+//!
+//! # Sinks
+//!
+//! The file layout is described in `file_sink.rs` (README copy):
+//! `$GLOMERS_TELEMETRY_DIR/<node-id>/<start-unix-ms>-<pid>/{meta.json, spans.jsonl, metrics.prom}`.
+//! OTLP: spans through `opentelemetry-otlp`, metrics converted from the same Prometheus
+//! registry. Each sink has its own thread; a span is handed over through a bounded queue
+//! and never waits. A failing sink (unwritable directory, refused endpoint) logs once on
+//! stderr, counts what it loses in `glomers_telemetry_dropped_total`, and retries on its next
+//! flush; it never writes to stdout.
+//!
+//! # Cost when off
+//!
+//! No subscriber layer beyond the stderr logger, no threads; each runtime hook is one
+//! `OnceLock` check.
+
+mod config;
+mod file_sink;
+mod http_client;
+mod memory;
+mod metrics;
+mod otlp;
+mod pipeline;
+mod prom_otlp;
+mod propagation;
+mod record;
+mod spans;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Instant, SystemTime};
+
+use opentelemetry::trace::{SpanContext, TracerProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+use serde_json::{Map, Value};
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+use crate::kv::Service;
+use crate::message::Envelope;
+use crate::node::Node;
+
+pub use config::{Config, OtlpConfig, OtlpProtocol, DEFAULT_DIR};
+pub use memory::MemorySink;
+pub use propagation::KEY as TRACEPARENT_KEY;
+pub use record::{LinkRecord, SpanRecord};
+pub use spans::TARGET as SPAN_TARGET;
+
+use metrics::Metrics;
+use pipeline::{DropCounter, Identity, QueueProcessor, Starter};
+
+struct State {
+    metrics: Metrics,
+    node_id: Arc<OnceLock<String>>,
+    starter: Option<Starter>,
+    service_name: String,
+    start_unix_ms: u64,
+    // Kept alive: dropping the provider would shut its processors down.
+    _provider: SdkTracerProvider,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+
+#[inline]
+fn state() -> Option<&'static State> {
+    STATE.get()
+}
+
+/// Whether telemetry is on in this process.
+#[inline]
+pub fn enabled() -> bool {
+    STATE.get().is_some()
+}
+
+/// The stderr log filter: `RUST_LOG`, default `info`.
+fn env_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Read the environment and set up logging plus, when switched on, telemetry. Called by
+/// [`crate::run`] before anything else; with telemetry off this is exactly the old stderr
+/// logger.
+pub fn init_from_env() {
+    match Config::from_env() {
+        None => crate::runtime::init_logging(),
+        Some(config) => {
+            if let Err(e) = init(config) {
+                crate::runtime::init_logging();
+                tracing::warn!(error = %e, "telemetry not started");
+            }
+        }
+    }
+}
+
+/// Switch telemetry on for this process with `config`: installs the global `tracing`
+/// subscriber (stderr logger + telemetry layer), the metrics registry and the sink threads.
+/// Fails if telemetry or another global subscriber is already installed.
+pub fn init(config: Config) -> Result<(), String> {
+    if enabled() {
+        return Err("telemetry already initialised".into());
+    }
+    let start_unix_ms = file_sink::unix_ms(SystemTime::now());
+    let binary = binary_name();
+    let service_name = service_name(&config, &binary);
+    let metrics = Metrics::new();
+    let node_id = Arc::new(OnceLock::new());
+    let drops = DropCounter {
+        counter: metrics.dropped.clone(),
+        node: node_id.clone(),
+    };
+
+    let mut sinks: Vec<Box<dyn pipeline::Sink>> = Vec::new();
+    if let Some(dir) = &config.file_dir {
+        sinks.push(Box::new(file_sink::FileSink::new(
+            dir.clone(),
+            config.flush_interval,
+        )));
+    }
+    if let Some(otlp) = &config.otlp {
+        match otlp::OtlpSink::new(otlp.clone()) {
+            Ok(s) => sinks.push(Box::new(s)),
+            Err(e) => eprintln!("glomers telemetry: OTLP sink not started: {e}"),
+        }
+    }
+
+    let mut builder = SdkTracerProvider::builder().with_resource(resource(&service_name, None));
+    if let Some(mem) = config.memory.clone() {
+        builder = builder.with_span_processor(mem);
+    }
+    let mut starter = None;
+    if !sinks.is_empty() {
+        let (processor, s) = QueueProcessor::start(sinks, metrics.registry.clone(), drops);
+        builder = builder.with_span_processor(processor);
+        starter = Some(s);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer("glomers");
+
+    let telemetry_layer = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_level(false)
+        .with_filter(filter_fn(|m| m.target() == spans::TARGET));
+    let log_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_filter(env_filter().and(filter_fn(|m| m.target() != spans::TARGET)));
+    tracing_subscriber::registry()
+        .with(log_layer)
+        .with(telemetry_layer)
+        .try_init()
+        .map_err(|e| format!("a tracing subscriber is already installed: {e}"))?;
+
+    let state = State {
+        metrics,
+        node_id,
+        starter,
+        service_name,
+        start_unix_ms,
+        _provider: provider,
+    };
+    STATE
+        .set(state)
+        .map_err(|_| "telemetry already initialised".to_string())?;
+    tracing::info!(
+        file = ?config.file_dir,
+        otlp = config.otlp.as_ref().map(|o| o.traces_endpoint.as_str()),
+        "telemetry on"
+    );
+    Ok(())
+}
+
+/// Tell the sinks who this process is, once `init` has arrived (called by [`crate::run`]).
+pub(crate) fn node_started(node: &Node) {
+    let Some(st) = state() else { return };
+    if st.node_id.set(node.id().to_string()).is_err() {
+        return; // several nodes in one process (tests): the first names the sinks
+    }
+    let Some(starter) = &st.starter else { return };
+    starter.start(Identity {
+        node_id: node.id().to_string(),
+        node_ids: node.node_ids().to_vec(),
+        binary: binary_name(),
+        service_name: st.service_name.clone(),
+        pid: std::process::id(),
+        start_unix_ms: st.start_unix_ms,
+        resource: resource(&st.service_name, Some(node.id())),
+    });
+}
+
+fn binary_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "glomers-node".into())
+}
+
+/// `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else the binary.
+fn service_name(config: &Config, binary: &str) -> String {
+    if let Some(name) = &config.service_name {
+        return name.clone();
+    }
+    let from_attrs = std::env::var("OTEL_RESOURCE_ATTRIBUTES")
+        .ok()
+        .and_then(|attrs| {
+            attrs.split(',').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                (k.trim() == "service.name").then(|| v.trim().to_string())
+            })
+        });
+    from_attrs.unwrap_or_else(|| binary.to_string())
+}
+
+/// The OTel resource: `OTEL_RESOURCE_ATTRIBUTES` (read by the SDK's builder), then ours.
+fn resource(service_name: &str, node_id: Option<&str>) -> Resource {
+    let mut b = Resource::builder()
+        .with_service_name(service_name.to_string())
+        .with_attribute(KeyValue::new("process.pid", std::process::id() as i64));
+    if let Some(id) = node_id {
+        b = b.with_attribute(KeyValue::new("service.instance.id", id.to_string()));
+    }
+    b.build()
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime hooks (crate-internal). Each is one OnceLock check when telemetry is off.
+
+/// What kind of party an id names: a cluster node, a Maelstrom client, or a service.
+fn peer_kind(node: &Node, id: &str) -> &'static str {
+    if node.node_ids().iter().any(|n| n == id) {
+        "node"
+    } else if id.starts_with('c') {
+        "client"
+    } else {
+        "service"
+    }
+}
+
+fn body_type(body: &Value) -> &str {
+    body.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+}
+
+/// An inbound message after parsing: count it, and take any trace context out of its body.
+pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanContext> {
+    let st = state()?;
+    let kind = peer_kind(node, &env.src);
+    let ty = body_type(&env.body);
+    st.metrics
+        .received
+        .with_label_values(&[node.id(), ty, kind])
+        .inc();
+    if kind == "client" && env.in_reply_to().is_none() {
+        st.metrics
+            .client_ops
+            .with_label_values(&[node.id(), ty])
+            .inc();
+    }
+    if kind == "node" {
+        propagation::take(&mut env.body)
+    } else {
+        None
+    }
+}
+
+/// The `handle` span for a request about to be handled (`Span::none()` when off).
+pub(crate) fn handle_span(node: &Node, env: &Envelope, parent: Option<SpanContext>) -> Span {
+    if !enabled() {
+        return Span::none();
+    }
+    spans::handle(
+        node.id(),
+        body_type(&env.body),
+        &env.src,
+        env.msg_id(),
+        parent,
+    )
+}
+
+/// An outbound body: count it and, to other nodes only, add the current trace context.
+pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
+    let Some(st) = state() else { return };
+    let kind = peer_kind(node, dest);
+    let ty = body
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    st.metrics
+        .sent
+        .with_label_values(&[node.id(), ty, kind])
+        .inc();
+    if kind == "node" && dest != node.id() {
+        propagation::inject_current(body);
+    }
+}
+
+/// An RPC in flight: its span and start time.
+pub(crate) struct RpcTimer {
+    span: Span,
+    start: Instant,
+    node: String,
+    msg_type: String,
+    peer: &'static str,
+}
+
+impl RpcTimer {
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Record the outcome (`ok`, `error`, `timeout`, `closed`) and the duration.
+    pub fn finish(self, outcome: &str) {
+        self.span.record("outcome", outcome);
+        if let Some(st) = state() {
+            st.metrics
+                .rpc_duration
+                .with_label_values(&[&self.node, &self.msg_type, self.peer, outcome])
+                .observe(self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Start timing an RPC about to be sent (`None` when off).
+pub(crate) fn rpc_start(
+    node: &Node,
+    dest: &str,
+    body: &Map<String, Value>,
+    msg_id: u64,
+) -> Option<RpcTimer> {
+    state()?;
+    let ty = body
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let peer = peer_kind(node, dest);
+    Some(RpcTimer {
+        span: spans::rpc(node.id(), ty, dest, peer, msg_id),
+        start: Instant::now(),
+        node: node.id().to_string(),
+        msg_type: ty.to_string(),
+        peer,
+    })
+}
+
+/// One CaS request's outcome (called by `Kv::cas`).
+pub(crate) fn kv_cas(node: &Node, service: &str, outcome: &str) {
+    let Some(st) = state() else { return };
+    st.metrics
+        .kv_cas
+        .with_label_values(&[node.id(), service, outcome])
+        .inc();
+}
+
+// ---------------------------------------------------------------------------------------
+// Public API for challenges. All of it is free when telemetry is off.
+
+/// A gossip round about to send `batch_values` values to `fanout` peers: records the
+/// `glomers_gossip_fanout` and `glomers_gossip_batch_values` histograms and returns a
+/// `gossip_round` span (disabled when telemetry is off). Send the round's messages inside
+/// it (`let _g = span.enter();` in sync code, `.instrument(span)` in async code) so each
+/// receiver's `handle` span becomes its child.
+pub fn gossip_round(node: &Node, fanout: usize, batch_values: usize) -> Span {
+    let Some(st) = state() else {
+        return Span::none();
+    };
+    st.metrics
+        .gossip_fanout
+        .with_label_values(&[node.id()])
+        .observe(fanout as f64);
+    st.metrics
+        .gossip_batch_values
+        .with_label_values(&[node.id()])
+        .observe(batch_values as f64);
+    spans::gossip_round(node.id(), fanout, batch_values)
+}
+
+/// The trace context of the current span (e.g. the `handle` span of a client's
+/// `broadcast`), to keep next to a value and link later rounds to it; `None` when off.
+pub fn current_context() -> Option<TraceContext> {
+    state()?;
+    propagation::current().map(TraceContext)
+}
+
+/// A span's position in a trace, kept to link to it later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceContext(SpanContext);
+
+impl TraceContext {
+    /// The W3C `traceparent` form.
+    pub fn traceparent(&self) -> String {
+        propagation::format(&self.0).unwrap_or_default()
+    }
+}
+
+/// Link `span` (e.g. a gossip round) to the traces of `contexts` (e.g. the client requests
+/// that brought the values it carries). No-op when off.
+pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceContext>) {
+    if !enabled() {
+        return;
+    }
+    for cx in contexts {
+        span.add_link(cx.0.clone());
+    }
+}
+
+/// One compare-and-set loop: a `cas_loop` span, and on `finish` (or drop) the
+/// `glomers_kv_cas_retries` histogram gets `attempts - 1`. Each CaS request itself is
+/// counted in `glomers_kv_cas_total` by [`crate::Kv::cas`].
+///
+/// ```ignore
+/// let mut lp = telemetry::cas_loop(&node, kv.service());
+/// loop {
+///     lp.attempt();
+///     match kv.cas(&key, &old, &new, true).instrument(lp.span().clone()).await { … }
+/// }
+/// lp.finish("ok");
+/// ```
+pub fn cas_loop(node: &Node, service: Service) -> CasLoop {
+    CasLoop {
+        inner: state().map(|_| {
+            (
+                spans::cas_loop(node.id(), service.id()),
+                node.id().to_string(),
+                service.id(),
+            )
+        }),
+        attempts: 0,
+        finished: false,
+    }
+}
+
+/// See [`cas_loop`].
+pub struct CasLoop {
+    inner: Option<(Span, String, &'static str)>,
+    attempts: u32,
+    finished: bool,
+}
+
+impl CasLoop {
+    /// Count one more CaS attempt.
+    pub fn attempt(&mut self) {
+        self.attempts += 1;
+    }
+
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The loop's span (disabled when off), to instrument the attempts with.
+    pub fn span(&self) -> Span {
+        self.inner
+            .as_ref()
+            .map(|(s, _, _)| s.clone())
+            .unwrap_or_else(Span::none)
+    }
+
+    /// End the loop with an outcome label (`ok`, `gave_up`, ...).
+    pub fn finish(mut self, outcome: &str) {
+        self.record(Some(outcome));
+    }
+
+    fn record(&mut self, outcome: Option<&str>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let Some((span, node, service)) = &self.inner else {
+            return;
+        };
+        span.record("attempts", self.attempts as i64);
+        if let Some(o) = outcome {
+            span.record("outcome", o);
+        }
+        kv_cas_retries_for(node, service, self.attempts.saturating_sub(1) as u64);
+    }
+}
+
+impl Drop for CasLoop {
+    fn drop(&mut self) {
+        self.record(None);
+    }
+}
+
+fn kv_cas_retries_for(node: &str, service: &str, retries: u64) {
+    if let Some(st) = state() {
+        st.metrics
+            .kv_cas_retries
+            .with_label_values(&[node, service])
+            .observe(retries as f64);
+    }
+}
+
+/// Record a CaS loop's retry count directly (when [`cas_loop`] does not fit).
+pub fn kv_cas_retries(node: &Node, service: Service, retries: u64) {
+    kv_cas_retries_for(node.id(), service.id(), retries);
+}
+
+/// Count a finished transaction: `glomers_txn_total{outcome}` += 1 and
+/// `glomers_txn_conflicts_total{outcome}` += `conflicts`.
+pub fn txn(node: &Node, outcome: &str, conflicts: u64) {
+    let Some(st) = state() else { return };
+    st.metrics
+        .txn
+        .with_label_values(&[node.id(), outcome])
+        .inc();
+    if conflicts > 0 {
+        st.metrics
+            .txn_conflicts
+            .with_label_values(&[node.id(), outcome])
+            .inc_by(conflicts);
+    }
+}
+
+/// A transaction of `ops` operations: a `txn` span; [`Txn::finish`] records the outcome and
+/// counts it like [`txn`].
+pub fn txn_start(node: &Node, ops: usize) -> Txn {
+    Txn {
+        inner: state().map(|_| (spans::txn(node.id(), ops), node.clone())),
+        conflicts: 0,
+    }
+}
+
+/// See [`txn_start`].
+pub struct Txn {
+    inner: Option<(Span, Node)>,
+    conflicts: u64,
+}
+
+impl Txn {
+    /// Note one conflict met (and retried or given up on).
+    pub fn conflict(&mut self) {
+        self.conflicts += 1;
+    }
+
+    /// The transaction's span (disabled when off).
+    pub fn span(&self) -> Span {
+        self.inner
+            .as_ref()
+            .map(|(s, _)| s.clone())
+            .unwrap_or_else(Span::none)
+    }
+
+    /// End the transaction (`committed`, `aborted`, ...).
+    pub fn finish(self, outcome: &str) {
+        if let Some((span, node)) = &self.inner {
+            span.record("conflicts", self.conflicts as i64);
+            span.record("outcome", outcome);
+            txn(node, outcome, self.conflicts);
+        }
+    }
+}
+
+/// The current Prometheus text exposition of this process's metrics (`None` when off).
+pub fn metrics_text() -> Option<String> {
+    state().map(|st| st.metrics.encode_text())
+}
