@@ -122,7 +122,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Sub {
     /// Run a test against a node binary (same flags as `maelstrom test`).
-    Test(TestArgs),
+    Test(Box<TestArgs>),
     /// Print a results table for store run folders (real Maelstrom's or the harness's).
     Report(ReportArgs),
 }
@@ -399,7 +399,7 @@ where
         }
     };
     let args = match cli.command {
-        Sub::Test(args) => args,
+        Sub::Test(args) => *args,
         Sub::Report(r) => {
             let runs = r
                 .runs

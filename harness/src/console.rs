@@ -153,6 +153,8 @@ pub fn summary(results: &Value, store_dir: &std::path::Path) -> String {
             "final-reads",
             "acceptable",
             "errors",
+            "anomaly-types",
+            "bad-error-types",
         ];
         let mut parts = vec![format!("valid? {}", fmt_num(w.get("valid?")))];
         for k in keys {

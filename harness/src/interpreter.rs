@@ -1,17 +1,19 @@
 //! The generator interpreter (MAELSTROM.md §4): worker threads `0..concurrency`, thread `t`
 //! bound to node `t mod n`, one global stagger schedule (gaps `U[0, 2/rate)`), ops handed to
-//! free threads round-robin, process ids bumped by `concurrency` after an `:info` (with a new
-//! client for non-reusable workloads), the time limit, and the final phase (wait for in-flight
-//! ops, heal, "Waiting for recovery...", 10 s sleep, one final op per thread).
+//! free threads round-robin, completions fed back to the generator, process ids bumped by
+//! `concurrency` after an `:info` (with a new client for non-reusable workloads), the time
+//! limit, and the final phase (wait for in-flight ops, heal, "Waiting for recovery...", 10 s
+//! sleep, then the workload's per-thread final generators, see [`final_phase`]).
+
+mod final_phase;
+mod pool;
 
 use std::sync::Arc;
 
 use glomers_model::{OpType, Process};
 use rand::rngs::StdRng;
 use rand::Rng;
-use tokio::sync::mpsc::{
-    channel, unbounded_channel, Receiver, Sender, UnboundedReceiver, UnboundedSender,
-};
+use tokio::sync::mpsc::{Receiver, UnboundedSender};
 use tokio::time::{Duration, Instant};
 
 use crate::cli::TestOpts;
@@ -19,7 +21,8 @@ use crate::history::History;
 use crate::nemesis::Nemesis;
 use crate::net::Net;
 use crate::outcome;
-use crate::workload::{GenCtx, Invocation, Session, Workload};
+use crate::workload::{Event, GenCtx, Invocation, Session, Workload};
+use pool::{Done, Pool};
 
 /// Everything the workers share.
 pub struct Shared {
@@ -34,7 +37,7 @@ async fn worker(
     thread: usize,
     sh: Arc<Shared>,
     mut ops: Receiver<Invocation>,
-    done: UnboundedSender<(usize, u64)>,
+    done: UnboundedSender<Done>,
 ) {
     let concurrency = sh.opts.concurrency as u64;
     let node = sh.opts.nodes[thread % sh.opts.nodes.len()].clone();
@@ -42,7 +45,6 @@ async fn worker(
     let mut process = thread as u64;
     let mut session: Option<Session> = None;
     while let Some(inv) = ops.recv().await {
-        let s = session.get_or_insert_with(|| Session::open(&sh.net));
         sh.history.record(
             Some(thread),
             OpType::Invoke,
@@ -51,17 +53,29 @@ async fn worker(
             inv.value.clone(),
             inv.extra.clone(),
         );
-        let res = sh.workload.invoke(s, &node, &inv, timeout).await;
-        let c = outcome::complete(&*sh.workload, &inv, res);
+        let c = if sh.workload.crashes_client(inv.f) {
+            outcome::crashed(&inv)
+        } else {
+            let s = session.get_or_insert_with(|| Session::open(&sh.net));
+            let res = sh.workload.invoke(s, &node, &inv, timeout).await;
+            outcome::complete(&*sh.workload, &inv, res)
+        };
         let typ = c.typ;
         sh.history.record(
             Some(thread),
             typ,
             Process::Client(process),
             inv.f,
-            c.value,
+            c.value.clone(),
             c.extra,
         );
+        let event = Event {
+            thread,
+            process,
+            typ,
+            f: inv.f,
+            value: c.value,
+        };
         if let Some(msg) = c.crash {
             sh.net.log.warn(
                 &format!("jepsen worker {thread}"),
@@ -75,90 +89,10 @@ async fn worker(
                 session = None;
             }
         }
-        let _ = done.send((thread, process));
-    }
-}
-
-/// The pool of worker threads and which of them are free.
-struct Pool {
-    senders: Vec<Sender<Invocation>>,
-    free: Vec<bool>,
-    processes: Vec<u64>,
-    n_free: usize,
-    cursor: usize,
-    done: UnboundedReceiver<(usize, u64)>,
-}
-
-impl Pool {
-    fn start(sh: &Arc<Shared>) -> Pool {
-        let c = sh.opts.concurrency;
-        let (done_tx, done) = unbounded_channel();
-        let senders = (0..c)
-            .map(|t| {
-                let (tx, rx) = channel(1);
-                tokio::spawn(worker(t, sh.clone(), rx, done_tx.clone()));
-                tx
-            })
-            .collect();
-        Pool {
-            senders,
-            free: vec![true; c],
-            processes: (0..c as u64).collect(),
-            n_free: c,
-            cursor: 0,
-            done,
-        }
-    }
-
-    fn mark_done(&mut self, (t, p): (usize, u64)) {
-        if !self.free[t] {
-            self.free[t] = true;
-            self.n_free += 1;
-        }
-        self.processes[t] = p;
-    }
-
-    /// Absorb completions that have already arrived.
-    fn poll_done(&mut self) {
-        while let Ok(d) = self.done.try_recv() {
-            self.mark_done(d);
-        }
-    }
-
-    /// Wait for one completion (false if no worker is busy).
-    async fn wait_one(&mut self) -> bool {
-        if self.n_free == self.free.len() {
-            return false;
-        }
-        match self.done.recv().await {
-            Some(d) => {
-                self.mark_done(d);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The next free thread, round-robin from the cursor.
-    fn pick(&mut self) -> Option<usize> {
-        let c = self.free.len();
-        (0..c)
-            .map(|k| (self.cursor + k) % c)
-            .find(|&t| self.free[t])
-    }
-
-    async fn dispatch(&mut self, t: usize, inv: Invocation) {
-        self.free[t] = false;
-        self.n_free -= 1;
-        self.cursor = (t + 1) % self.free.len();
-        if self.senders[t].send(inv).await.is_err() {
-            self.free[t] = true;
-            self.n_free += 1;
-        }
-    }
-
-    async fn wait_all(&mut self) {
-        while self.wait_one().await {}
+        let _ = done.send(Done {
+            event,
+            next_process: process,
+        });
     }
 }
 
@@ -197,6 +131,9 @@ pub async fn run(sh: Arc<Shared>, nemesis: Option<Arc<Nemesis>>, t0: Instant, mu
             if Instant::now() >= limit {
                 break;
             }
+            for e in std::mem::take(&mut pool.events) {
+                gen.update(&e);
+            }
             let Some(t) = pool.pick() else { break };
             let ctx = GenCtx {
                 thread: t,
@@ -213,29 +150,28 @@ pub async fn run(sh: Arc<Shared>, nemesis: Option<Arc<Nemesis>>, t0: Instant, mu
         }
     }
 
-    if let Some(final_op) = sh.workload.final_op() {
-        pool.wait_all().await;
-        if let Some(t) = nemesis_task {
-            let _ = t.await;
-        }
-        if let Some(n) = &nemesis {
-            n.stop_partition();
-        }
-        sh.net.log.info(
-            "jepsen worker 0",
-            "jepsen.generator.interpreter",
-            "Waiting for recovery...",
-        );
-        crate::console::phase("Waiting for recovery...");
-        tokio::time::sleep(Duration::from_secs_f64(opts.recovery_time)).await;
-        for t in 0..c {
-            pool.dispatch(t, final_op.clone()).await;
-        }
-        pool.wait_all().await;
-    } else {
-        pool.wait_all().await;
-        if let Some(t) = nemesis_task {
-            let _ = t.await;
-        }
+    pool.wait_all().await;
+    for e in std::mem::take(&mut pool.events) {
+        gen.update(&e);
     }
+    let Some(phase) = sh.workload.final_phase(&opts) else {
+        if let Some(t) = nemesis_task {
+            let _ = t.await;
+        }
+        return;
+    };
+    if let Some(t) = nemesis_task {
+        let _ = t.await;
+    }
+    if let Some(n) = &nemesis {
+        n.stop_partition();
+    }
+    sh.net.log.info(
+        "jepsen worker 0",
+        "jepsen.generator.interpreter",
+        "Waiting for recovery...",
+    );
+    crate::console::phase("Waiting for recovery...");
+    tokio::time::sleep(Duration::from_secs_f64(opts.recovery_time)).await;
+    final_phase::run(&mut pool, phase, &mut rng).await;
 }

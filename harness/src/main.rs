@@ -47,8 +47,9 @@ fn main() {
     };
     if workload::lookup(&opts.workload).is_none() {
         eprintln!(
-            "Workload {} is not implemented by this harness yet (available: echo, unique-ids, broadcast, g-set, g-counter, pn-counter)",
-            opts.workload
+            "Workload {} is not implemented by this harness yet (available: {})",
+            opts.workload,
+            workload::IMPLEMENTED.join(", ")
         );
         std::process::exit(EXIT_BAD_ARGS);
     }

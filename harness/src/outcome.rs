@@ -1,7 +1,8 @@
 //! Turning an RPC outcome into a history completion (MAELSTROM.md §2.4): `with-errors`
 //! semantics (timeouts and error codes → `:fail` or `:info` by definiteness and the
 //! workload's idempotent set), and uncaught exceptions (malformed responses, failures in
-//! workloads without `with-errors`) → `:info` with `:exception` and `"indeterminate: ..."`.
+//! workloads without `with-errors`) → `:info` with `:exception` and `"indeterminate: ..."`;
+//! and ops a client completes by crashing itself → a bare `:info`.
 
 use glomers_model::{OpType, Value};
 
@@ -80,6 +81,17 @@ pub fn complete(w: &dyn Workload, inv: &Invocation, res: Result<Value, RpcError>
         value: inv.value.clone(),
         extra,
         crash: Some(message),
+    }
+}
+
+/// The completion of an op the client ends by crashing itself (kafka's `:crash`): `:info`
+/// with the invocation's value and no error, which retires the process.
+pub fn crashed(inv: &Invocation) -> Completion {
+    Completion {
+        typ: OpType::Info,
+        value: inv.value.clone(),
+        extra: inv.extra.clone(),
+        crash: None,
     }
 }
 

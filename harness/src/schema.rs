@@ -12,12 +12,19 @@ pub enum Ty {
     /// A JSON integer (`5.0` is not one).
     Int,
     Str,
-    /// An array whose elements all have this type.
+    /// An array whose elements all have this type, or `null` (Schema's sequence schemas
+    /// accept `nil`).
     Seq(&'static Ty),
     /// An object whose values all have this type.
     MapOf(&'static Ty),
     /// An array of exactly these element types.
     Tuple(&'static [Ty]),
+    /// Exactly this string (Schema's `(s/eq "r")`).
+    Lit(&'static str),
+    /// JSON `null`.
+    Null,
+    /// Any one of these types (Schema's `s/either`).
+    Either(&'static [Ty]),
 }
 
 /// One declared field.
@@ -63,13 +70,16 @@ impl Ty {
             Ty::Any => true,
             Ty::Int => is_int(v),
             Ty::Str => v.is_string(),
-            Ty::Seq(t) => v.as_array().is_some_and(|a| a.iter().all(|x| t.check(x))),
+            Ty::Seq(t) => v.is_null() || v.as_array().is_some_and(|a| a.iter().all(|x| t.check(x))),
             Ty::MapOf(t) => v
                 .as_object()
                 .is_some_and(|m| m.values().all(|x| t.check(x))),
             Ty::Tuple(ts) => v.as_array().is_some_and(|a| {
                 a.len() == ts.len() && a.iter().zip(ts.iter()).all(|(x, t)| t.check(x))
             }),
+            Ty::Lit(s) => v.as_str() == Some(*s),
+            Ty::Null => v.is_null(),
+            Ty::Either(ts) => ts.iter().any(|t| t.check(v)),
         }
     }
 
@@ -82,6 +92,12 @@ impl Ty {
             Ty::MapOf(t) => format!("{{Any {}}}", t.describe()),
             Ty::Tuple(ts) => format!(
                 "[{}]",
+                ts.iter().map(Ty::describe).collect::<Vec<_>>().join(" ")
+            ),
+            Ty::Lit(s) => format!("(eq {s:?})"),
+            Ty::Null => "nil".into(),
+            Ty::Either(ts) => format!(
+                "(either {})",
                 ts.iter().map(Ty::describe).collect::<Vec<_>>().join(" ")
             ),
         }
@@ -145,5 +161,21 @@ impl BodySchema {
         parts.push("(optional-key :msg_id) Int".into());
         parts.push(":in_reply_to Int".into());
         format!("{{{}}}", parts.join(",\n "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sequences_take_null_tuples_and_maps_do_not() {
+        assert!(Ty::Seq(&Ty::Int).check(&Json::Null));
+        assert!(!Ty::Seq(&Ty::Int).check(&json!([1, "a"])));
+        assert!(!Ty::Tuple(&[Ty::Int, Ty::Any]).check(&Json::Null));
+        assert!(!Ty::MapOf(&Ty::Int).check(&Json::Null));
+        assert!(Ty::Either(&[Ty::Lit("r"), Ty::Null]).check(&json!("r")));
+        assert!(!Ty::Either(&[Ty::Lit("r"), Ty::Null]).check(&json!("w")));
     }
 }

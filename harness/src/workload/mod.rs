@@ -1,11 +1,18 @@
 //! Workloads: one module each (generator, request/response schemas, client behaviour),
-//! registered in [`lookup`]. Adding kafka, lin-kv or the txn workloads means adding a module
-//! that implements [`Workload`] and one line in [`lookup`].
+//! registered in [`lookup`]. Adding a workload (lin-kv is the one left) means adding a module
+//! that implements [`Workload`] and one line in [`lookup`] and [`IMPLEMENTED`].
+//!
+//! Generators see completions through [`Generator::update`] (Jepsen's `gen/update`), and a
+//! workload's final phase is a [`FinalPhase`]: one [`ThreadGenerator`] per worker thread
+//! (Jepsen's `gen/each-thread`), optionally clipped to a total time.
 
 pub mod broadcast;
 pub mod counter;
 pub mod echo;
+pub mod elle_txns;
 pub mod g_set;
+pub mod kafka;
+pub mod txn;
 pub mod unique_ids;
 
 use std::any::Any;
@@ -14,7 +21,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use glomers_model::Value;
+use glomers_model::{OpType, Value};
 use rand::rngs::StdRng;
 use serde_json::Value as Json;
 
@@ -63,10 +70,60 @@ pub struct GenCtx<'a> {
     pub elapsed: std::time::Duration,
 }
 
+/// A completed client op, as generators see it (Jepsen's `gen/update` event).
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub thread: usize,
+    /// The process that ran the op (before any bump after an `:info`).
+    pub process: u64,
+    pub typ: OpType,
+    pub f: &'static str,
+    pub value: Value,
+}
+
 /// A source of main-phase operations.
 pub trait Generator: Send {
     /// The next op, or `None` when the generator is exhausted.
     fn next(&mut self, ctx: &GenCtx<'_>, rng: &mut StdRng) -> Option<Invocation>;
+
+    /// Observe a completion; called before the next op is asked for.
+    fn update(&mut self, _event: &Event) {}
+}
+
+/// One worker thread's final-phase ops.
+pub trait ThreadGenerator: Send {
+    /// The thread's next op and how long after the start of its previous op (or of the phase)
+    /// it is due; `None` when the thread is done. Asked only while the thread is free.
+    fn next(&mut self, rng: &mut StdRng) -> Option<(Duration, Invocation)>;
+
+    /// Observe the completion of this thread's op.
+    fn update(&mut self, _event: &Event) {}
+}
+
+/// A workload's final phase: after the main phase, the heal and the recovery sleep, every
+/// thread runs its own generator; no op starts once `time_limit` has passed since the first.
+pub struct FinalPhase {
+    /// One generator per worker thread, by thread index.
+    pub threads: Vec<Box<dyn ThreadGenerator>>,
+    pub time_limit: Option<Duration>,
+}
+
+impl FinalPhase {
+    /// Each of `concurrency` threads runs `op` once (broadcast, g-set, the counters).
+    pub fn once_per_thread(op: Invocation, concurrency: usize) -> FinalPhase {
+        struct Once(Option<Invocation>);
+        impl ThreadGenerator for Once {
+            fn next(&mut self, _rng: &mut StdRng) -> Option<(Duration, Invocation)> {
+                self.0.take().map(|op| (Duration::ZERO, op))
+            }
+        }
+        FinalPhase {
+            threads: (0..concurrency)
+                .map(|_| Box::new(Once(Some(op.clone()))) as Box<dyn ThreadGenerator>)
+                .collect(),
+            time_limit: None,
+        }
+    }
 }
 
 /// A worker's client plus any per-client state a workload keeps (kafka's offsets).
@@ -119,6 +176,19 @@ pub trait Workload: Send + Sync {
         None
     }
 
+    /// The final phase, asked for once the main phase's ops have all completed (and been fed
+    /// to the main generator). Defaults to [`Workload::final_op`] once per thread.
+    fn final_phase(&self, opts: &TestOpts) -> Option<FinalPhase> {
+        self.final_op()
+            .map(|op| FinalPhase::once_per_thread(op, opts.concurrency))
+    }
+
+    /// Whether the client completes `f` as `:info` without any RPC, which retires the process
+    /// (kafka's `:crash`).
+    fn crashes_client(&self, _f: &str) -> bool {
+        false
+    }
+
     /// Client setup for one node (broadcast sends `topology`); an error crashes the run.
     fn setup<'a>(
         &'a self,
@@ -139,7 +209,21 @@ pub trait Workload: Send + Sync {
     ) -> BoxFut<'a, Result<Value, RpcError>>;
 }
 
-/// The workload registered under a CLI name, if this harness implements it.
+/// The workloads [`lookup`] knows, in the order the CLI lists them.
+pub const IMPLEMENTED: &[&str] = &[
+    "broadcast",
+    "echo",
+    "g-counter",
+    "g-set",
+    "kafka",
+    "pn-counter",
+    "txn-list-append",
+    "txn-rw-register",
+    "unique-ids",
+];
+
+/// A fresh instance of the workload registered under a CLI name, if this harness implements
+/// it (one per run: kafka's carries state from its main phase to its final phase).
 pub fn lookup(name: &str) -> Option<Arc<dyn Workload>> {
     Some(match name {
         "echo" => Arc::new(echo::Echo),
@@ -148,6 +232,9 @@ pub fn lookup(name: &str) -> Option<Arc<dyn Workload>> {
         "g-set" => Arc::new(g_set::GSet),
         "g-counter" => Arc::new(counter::Counter { grow_only: true }),
         "pn-counter" => Arc::new(counter::Counter { grow_only: false }),
+        "kafka" => Arc::new(kafka::Kafka::new()),
+        "txn-rw-register" => Arc::new(txn::Txn { append: false }),
+        "txn-list-append" => Arc::new(txn::Txn { append: true }),
         _ => return None,
     })
 }

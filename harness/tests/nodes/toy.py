@@ -4,7 +4,16 @@
 The first argument picks the behaviour (the harness forwards stray CLI words to the node):
 echo, unique-ids, broadcast (flooding), g-set (local only), counter (naive read+cas on
 seq-kv), exit (exits on the first client op), debug (prints a non-JSON line on stdout),
-malformed (echo replies with an extra body key), not-init (answers init with another type).
+malformed (echo replies with an extra body key), not-init (answers init with another type),
+kafka (single-node in-memory logs: send/poll/commit_offsets/list_committed_offsets; polls
+return at most 8 messages per key, and every requested key, empty or not), txn (single-node
+in-memory transactions: r, w, append).
+Deliberately broken modes, for the checkers to flag: kafka-lose (the first send that gets
+offset 2, on any key, is acknowledged but never returned by polls), kafka-dup-offset (the
+first send that would get offset 2 gets offset 1 again, overwriting that message), kafka-skip (once per key, a poll
+continuing from where this client's previous poll ended skips one offset), txn-dirty (every
+5th txn with a write applies its writes, then fails with txn-conflict), txn-intermediate (a
+txn writing a key twice installs only its first write).
 Every node writes its argv to stderr and stays alive after stdin closes.
 """
 import json
@@ -66,6 +75,84 @@ def counter_op(msg):
         reply(msg, {"type": "read_ok", "value": r.get("value", 0) if r["type"] == "read_ok" else 0})
 
 
+# kafka: key -> list of [offset, msg] (offsets dense from 0); committed offsets; bookkeeping
+# for the broken modes.
+logs = {}
+committed = {}
+lost = set()  # (key, offset) never returned by polls (kafka-lose); a marker (dup-offset)
+skipped_keys = set()  # keys whose one skip has happened (kafka-skip)
+poll_ends = {}  # (client, key) -> offset after the last pair this client was sent
+POLL_LIMIT = 8
+
+
+def kafka_op(msg):
+    body = msg["body"]
+    t = body["type"]
+    if t == "send":
+        log = logs.setdefault(body["key"], [])
+        offset = len(log)
+        if mode == "kafka-dup-offset" and offset == 2 and not lost:
+            lost.add(None)  # only once
+            offset = 1
+            log[1] = [1, body["msg"]]
+        else:
+            log.append([offset, body["msg"]])
+        if mode == "kafka-lose" and offset == 2 and not lost:
+            lost.add((body["key"], offset))
+        reply(msg, {"type": "send_ok", "offset": offset})
+    elif t == "poll":
+        out = {}
+        for k, start in body["offsets"].items():
+            if (mode == "kafka-skip" and start > 0 and k not in skipped_keys
+                    and poll_ends.get((msg["src"], k)) == start and start + 1 < len(logs.get(k, []))):
+                skipped_keys.add(k)
+                start += 1
+            pairs = [p for p in logs.get(k, [])[start:] if (k, p[0]) not in lost][:POLL_LIMIT]
+            out[k] = pairs
+            if pairs:
+                poll_ends[(msg["src"], k)] = pairs[-1][0] + 1
+        reply(msg, {"type": "poll_ok", "msgs": out})
+    elif t == "commit_offsets":
+        for k, o in body["offsets"].items():
+            committed[k] = max(committed.get(k, 0), o)
+        reply(msg, {"type": "commit_offsets_ok"})
+    elif t == "list_committed_offsets":
+        reply(msg, {"type": "list_committed_offsets_ok",
+                    "offsets": {k: committed[k] for k in body["keys"] if k in committed}})
+
+
+# txn: key -> value (registers) or list (appends).
+store = {}
+txn_count = [0]
+
+
+def txn_op(msg):
+    txn = msg["body"]["txn"]
+    writes = [m for m in txn if m[0] != "r"]
+    if writes:
+        txn_count[0] += 1
+    fail = mode == "txn-dirty" and writes and txn_count[0] % 5 == 0
+    written = set()
+    out = []
+    for f, k, v in txn:
+        if f == "r":
+            cur = store.get(k)
+            out.append([f, k, list(cur) if isinstance(cur, list) else cur])
+            continue
+        out.append([f, k, v])
+        if mode == "txn-intermediate" and k in written:
+            continue
+        written.add(k)
+        if f == "append":
+            store[k] = store.get(k, []) + [v]
+        else:
+            store[k] = v
+    if fail:
+        reply(msg, {"type": "error", "code": 30, "text": "txn-conflict (after applying writes)"})
+    else:
+        reply(msg, {"type": "txn_ok", "txn": out})
+
+
 for line in sys.stdin:
     msg = json.loads(line)
     body = msg["body"]
@@ -110,6 +197,10 @@ for line in sys.stdin:
         reply(msg, {"type": "add_ok"})
     elif mode == "g-set" and t == "read":
         reply(msg, {"type": "read_ok", "value": sorted(seen)})
+    elif mode.startswith("kafka"):
+        kafka_op(msg)
+    elif mode.startswith("txn"):
+        txn_op(msg)
     elif mode == "counter":
         threading.Thread(target=counter_op, args=(msg,), daemon=True).start()
 

@@ -7,7 +7,9 @@
 
 pub mod counter;
 pub mod echo;
+pub mod kafka;
 pub mod set_full;
+pub mod txn;
 pub mod unique_ids;
 
 use glomers_model::{Op, Value};
@@ -27,6 +29,9 @@ pub const REGISTRY: &[(&str, WorkloadCheck)] = &[
     ("g-set", set_full::check_g_set),
     ("g-counter", counter::check),
     ("pn-counter", counter::check),
+    ("kafka", kafka::check),
+    ("txn-rw-register", txn::check_rw_register),
+    ("txn-list-append", txn::check_list_append),
 ];
 
 /// The checker registered for a workload name.
