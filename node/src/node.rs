@@ -200,10 +200,6 @@ impl Node {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        if crate::telemetry::enabled() {
-            // Keep the spawner's span (e.g. `handle`) as the task's parent span.
-            return tokio::spawn(tracing::Instrument::in_current_span(fut));
-        }
         tokio::spawn(fut)
     }
 
@@ -214,12 +210,18 @@ impl Node {
         F: Future<Output = Result<B, NodeError>> + Send + 'static,
     {
         let node = self.clone();
-        self.spawn(async move {
+        let task = async move {
             match fut.await {
                 Ok(body) => node.reply(&to, &body),
                 Err(err) => node.reply_error(&to, &err),
             }
-        });
+        };
+        if crate::telemetry::enabled() {
+            // The request's `handle` span stays the parent of the work done to answer it.
+            tokio::spawn(tracing::Instrument::in_current_span(task));
+        } else {
+            tokio::spawn(task);
+        }
     }
 
     /// Call `tick` every `period` (first call after one period) until the process ends.

@@ -10,7 +10,11 @@ use glomers_node::challenge::broadcast::Profile;
 async fn measure(profile: Profile, seed: u64) -> broadcast_support::Outcome {
     let bench = Bench::with_profile(25, 100, profile).await;
     let out = run_workload(&bench, &Workload::new(100.0, 20, seed)).await;
-    let sent: u64 = bench.handlers.iter().map(|h| h.metrics().sent_total()).sum();
+    let sent: u64 = bench
+        .handlers
+        .iter()
+        .map(|h| h.metrics().sent_total())
+        .sum();
     eprintln!("{profile:?} seed {seed}: {out:?} (engine sends {sent})");
     eprintln!("hub: {}", bench.handlers[0].metrics().summary());
     eprintln!("n7:  {}", bench.handlers[7].metrics().summary());

@@ -24,7 +24,10 @@ async fn traffic(bench: &Bench, next: &mut u64, ms: u64, expected: &mut HashSet<
         broadcast(&mut c, &node, json!(*next)).await;
         expected.insert(json!(*next));
         let held = read(&mut c, &node).await;
-        assert!(held.contains(&json!(*next)), "a node reads its own acknowledged value");
+        assert!(
+            held.contains(&json!(*next)),
+            "a node reads its own acknowledged value"
+        );
         *next += 1;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -32,7 +35,12 @@ async fn traffic(bench: &Bench, next: &mut u64, ms: u64, expected: &mut HashSet<
 
 /// Apply `faults` for `partition_ms` of traffic, heal, optionally keep the traffic
 /// going, and return how long after the heal every node held every value sent so far.
-async fn heal_time(profile: Profile, faults: &[Fault], partition_ms: u64, busy_after: bool) -> Duration {
+async fn heal_time(
+    profile: Profile,
+    faults: &[Fault],
+    partition_ms: u64,
+    busy_after: bool,
+) -> Duration {
     let bench = Bench::with_profile(25, 100, profile).await;
     let (mut next, mut expected) = (0, HashSet::new());
     traffic(&bench, &mut next, 1_000, &mut expected).await;
@@ -98,13 +106,20 @@ async fn isolated_hub_is_replaced_then_rejoins() {
 #[tokio::test(start_paused = true)]
 async fn majority_split_with_hub_in_minority() {
     let minority: Vec<usize> = (0..12).collect();
-    check_heal(vec![Fault::Partition(vec![minority, (12..25).collect()])], 1_200).await;
+    check_heal(
+        vec![Fault::Partition(vec![minority, (12..25).collect()])],
+        1_200,
+    )
+    .await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn one_way_cuts() {
     // n7 hears nobody; n9 is heard by nobody; n0 cannot reach n3.
-    let mut faults: Vec<Fault> = all_but(&[7]).into_iter().map(|q| Fault::Block(q, 7)).collect();
+    let mut faults: Vec<Fault> = all_but(&[7])
+        .into_iter()
+        .map(|q| Fault::Block(q, 7))
+        .collect();
     faults.extend(all_but(&[9]).into_iter().map(|q| Fault::Block(9, q)));
     faults.push(Fault::Block(0, 3));
     check_heal(faults, 1_200).await;
@@ -118,9 +133,15 @@ async fn workload_with_partitions_loses_nothing() {
         w.faults = vec![
             (0, Fault::Isolate(0)),
             (4_000, Fault::Heal),
-            (5_000, Fault::Partition(vec![(0..12).collect(), (12..25).collect()])),
+            (
+                5_000,
+                Fault::Partition(vec![(0..12).collect(), (12..25).collect()]),
+            ),
             (9_000, Fault::Heal),
-            (10_000, Fault::Partition(vec![vec![3, 17], all_but(&[3, 17])])),
+            (
+                10_000,
+                Fault::Partition(vec![vec![3, 17], all_but(&[3, 17])]),
+            ),
             (14_000, Fault::Heal),
             (15_000, Fault::Block(0, 5)),
             (15_000, Fault::Block(6, 0)),
@@ -165,6 +186,9 @@ async fn state_stays_bounded_while_a_peer_is_cut_off() {
         bench.cluster.heal();
         let took = bench.converge(&expected, Duration::from_secs(10)).await;
         eprintln!("{profile:?}: 6000 values, n7 cut off 120 s, converged {took:?} after heal");
-        assert!(took.is_some_and(|t| t <= Duration::from_millis(1_500)), "{took:?}");
+        assert!(
+            took.is_some_and(|t| t <= Duration::from_millis(1_500)),
+            "{took:?}"
+        );
     }
 }

@@ -127,7 +127,7 @@ fn file_sink_writes_spans_metrics_and_meta() {
         let metrics = std::fs::read_to_string(folder.join("metrics.prom")).unwrap_or_default();
         spans.lines().count() >= 22
             && metrics
-                .contains(r#"glomers_messages_received_total{node="n0",peer="node",type="echo"} 1"#)
+                .contains(r#"glomers_messages_sent_total{node="n0",peer="node",type="echo_ok"} 1"#)
     });
     assert!(
         complete,
@@ -406,6 +406,68 @@ fn failing_sinks_change_nothing() {
         );
     }
     assert!(!bad_dir.exists());
+    node.kill();
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+#[test]
+fn grpc_protocol_never_disturbs_the_node() {
+    // Without the `otlp-grpc` feature the sink says why it cannot export; with it, the
+    // refused endpoint makes every export fail. Either way: logged once, stdout unchanged.
+    let cwd = temp_dir("grpc");
+    let off = client_output(&[], &cwd);
+    let mut node = spawn_echo(
+        &env(&[
+            ("GLOMERS_TELEMETRY", "otlp"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &refused_endpoint()),
+        ]),
+        &cwd,
+    );
+    assert_eq!(run_client_script(&mut node), off);
+    let logged = wait_until(Duration::from_secs(5), || {
+        node.stderr().contains("telemetry sink failing")
+    });
+    assert!(logged, "{}", node.stderr());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(node.alive());
+    let notices = node.stderr().matches("telemetry sink failing").count();
+    assert_eq!(notices, 1, "{}", node.stderr());
+    node.kill();
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+#[test]
+fn sampling_off_keeps_metrics_and_follows_sampled_parents() {
+    let cwd = temp_dir("sampling");
+    let root = cwd.join("telemetry");
+    let mut node = spawn_echo(
+        &env(&[
+            ("GLOMERS_TELEMETRY", "file"),
+            ("GLOMERS_TELEMETRY_DIR", root.to_str().unwrap()),
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+        ]),
+        &cwd,
+    );
+    // Client requests start no trace; the peer's sampled context is still followed.
+    let reply: Value = serde_json::from_str(&run_with_peer_message(&mut node)).unwrap();
+    assert!(reply["body"]["traceparent"].is_string());
+    let done = wait_until(Duration::from_secs(5), || {
+        node_folder(&root).is_some_and(|f| {
+            std::fs::read_to_string(f.join("metrics.prom")).is_ok_and(|m| {
+                m.contains(r#"glomers_messages_sent_total{node="n0",peer="node",type="echo_ok"} 1"#)
+            }) && std::fs::read_to_string(f.join("spans.jsonl"))
+                .is_ok_and(|s| s.lines().count() == 1)
+        })
+    });
+    assert!(done, "{}", node.stderr());
+    let folder = node_folder(&root).unwrap();
+    let prom = std::fs::read_to_string(folder.join("metrics.prom")).unwrap();
+    assert!(prom.contains(r#"glomers_client_ops_total{node="n0",type="echo"} 20"#));
+    let spans = std::fs::read_to_string(folder.join("spans.jsonl")).unwrap();
+    let only: SpanRecord = serde_json::from_str(spans.lines().next().unwrap()).unwrap();
+    assert_eq!(only.trace_id, REMOTE_TRACE);
+    assert_eq!(only.attr_str("msg.src"), Some("n1"));
     node.kill();
     let _ = std::fs::remove_dir_all(&cwd);
 }

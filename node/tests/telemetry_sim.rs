@@ -243,4 +243,35 @@ async fn services_get_no_trace_context_and_cas_is_counted() {
         .expect("cas_loop span");
     assert_eq!(lp.attributes["attempts"], json!(1));
     assert_eq!(lp.attr_str("outcome"), Some("ok"));
+    promtool_check(&telemetry::metrics_text().unwrap());
+}
+
+/// `promtool check metrics` on the exposition (histograms included), when promtool is
+/// installed (Debian package `prometheus`); skipped with a notice otherwise.
+fn promtool_check(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        println!("NOTICE: promtool not installed; `promtool check metrics` skipped (apt-get install prometheus)");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

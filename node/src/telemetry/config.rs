@@ -38,7 +38,7 @@ pub struct OtlpConfig {
 
 /// Everything telemetry needs to start. Build one with [`Config::from_env`], or by hand
 /// (tests use [`Config::memory`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// File sink directory, when the file sink is on.
     pub file_dir: Option<PathBuf>,
@@ -50,6 +50,24 @@ pub struct Config {
     pub service_name: Option<String>,
     /// How often the file sink writes its metrics snapshot and meta.json (default 1 s).
     pub flush_interval: Duration,
+    /// Share of traces recorded, 0.0..=1.0 (default 1: every message). Decided where a
+    /// trace starts (a client request, a timer's gossip round); spans whose parent came in
+    /// a message follow the parent's decision, so a recorded trace is always whole. With a
+    /// ratio below 1, node→node messages that carry no context get no span.
+    pub sample_ratio: f64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            file_dir: None,
+            otlp: None,
+            memory: None,
+            service_name: None,
+            flush_interval: Duration::from_secs(1),
+            sample_ratio: 1.0,
+        }
+    }
 }
 
 impl Config {
@@ -88,6 +106,7 @@ impl Config {
             memory: None,
             service_name: get("OTEL_SERVICE_NAME"),
             flush_interval: Duration::from_secs(1),
+            sample_ratio: sample_ratio(&get),
         })
     }
 
@@ -95,8 +114,30 @@ impl Config {
     pub fn memory(sink: MemorySink) -> Config {
         Config {
             memory: Some(sink),
-            flush_interval: Duration::from_secs(1),
             ..Config::default()
+        }
+    }
+}
+
+/// `OTEL_TRACES_SAMPLER` (`always_on`, `always_off`, `traceidratio` and their `parentbased_`
+/// forms, all parent-based here) with `OTEL_TRACES_SAMPLER_ARG` as the ratio.
+fn sample_ratio(get: &impl Fn(&str) -> Option<String>) -> f64 {
+    let arg = || {
+        get("OTEL_TRACES_SAMPLER_ARG")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|r| r.is_finite())
+            .map(|r| r.clamp(0.0, 1.0))
+            .unwrap_or(1.0)
+    };
+    match get("OTEL_TRACES_SAMPLER").as_deref().map(str::trim) {
+        None | Some("always_on") | Some("parentbased_always_on") => 1.0,
+        Some("always_off") | Some("parentbased_always_off") => 0.0,
+        Some("traceidratio") | Some("parentbased_traceidratio") => arg(),
+        Some(other) => {
+            eprintln_once(&format!(
+                "OTEL_TRACES_SAMPLER={other:?} is not supported; recording every trace"
+            ));
+            1.0
         }
     }
 }
@@ -184,6 +225,20 @@ mod tests {
         assert_eq!(o.protocol, OtlpProtocol::HttpProtobuf);
         assert_eq!(o.traces_endpoint, "http://127.0.0.1:9/v1/traces");
         assert_eq!(o.metrics_endpoint, "http://127.0.0.1:9/v1/metrics");
+    }
+
+    #[test]
+    fn sampling() {
+        let on = [("GLOMERS_TELEMETRY", "file")];
+        assert_eq!(cfg(&on).unwrap().sample_ratio, 1.0);
+        let c = cfg(&[
+            on[0],
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ]);
+        assert_eq!(c.unwrap().sample_ratio, 0.25);
+        let c = cfg(&[on[0], ("OTEL_TRACES_SAMPLER", "always_off")]);
+        assert_eq!(c.unwrap().sample_ratio, 0.0);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use serde_json::json;
 
 use super::metrics::encode_text;
 use super::pipeline::{Identity, Sink};
-use super::record::SpanRecord;
+use super::record::write_json_line;
 
 pub(crate) const META_FILE: &str = "meta.json";
 pub(crate) const SPANS_FILE: &str = "spans.jsonl";
@@ -132,9 +132,7 @@ impl Sink for FileSink {
         let result = (|| {
             let w = self.ensure_open()?;
             for span in &batch {
-                let rec = SpanRecord::from(span);
-                serde_json::to_writer(&mut *w, &rec).map_err(|e| e.to_string())?;
-                w.write_all(b"\n").map_err(|e| e.to_string())?;
+                write_json_line(&mut *w, span).map_err(|e| e.to_string())?;
             }
             w.flush().map_err(|e| e.to_string())
         })();

@@ -14,6 +14,7 @@
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | ms between OTLP metric pushes (default 1000: nodes are SIGKILLed) |
 //! | `OTEL_SERVICE_NAME` | `service.name` (default: the binary name, e.g. `broadcast`) |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | extra resource attributes, `k=v,k2=v2` |
+//! | `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` | share of traces recorded: `always_on` (default), `always_off` (metrics only), `parentbased_traceidratio` with a ratio such as `0.1`. Decided where a trace starts (client request, timer round); spans with a parent in a message follow it, so recorded traces are whole. Metrics always count everything. |
 //! | `RUST_LOG` | stderr log filter, as before (telemetry spans never reach the log) |
 //!
 //! Resource: `service.name` = binary (or `OTEL_SERVICE_NAME`), `service.instance.id` = node id,
@@ -100,6 +101,7 @@ struct State {
     starter: Option<Starter>,
     service_name: String,
     start_unix_ms: u64,
+    sample_ratio: f64,
     // Kept alive: dropping the provider would shut its processors down.
     _provider: SdkTracerProvider,
 }
@@ -205,6 +207,7 @@ pub fn init(config: Config) -> Result<(), String> {
         starter,
         service_name,
         start_unix_ms,
+        sample_ratio: config.sample_ratio,
         _provider: provider,
     };
     STATE
@@ -313,9 +316,52 @@ pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanContext>
     }
 }
 
-/// The `handle` span for a request about to be handled (`Span::none()` when off).
+/// Whether to start a new trace here (`OTEL_TRACES_SAMPLER_ARG` of them).
+fn sample_root(st: &State) -> bool {
+    let ratio = st.sample_ratio;
+    if ratio >= 1.0 {
+        return true;
+    }
+    if ratio <= 0.0 {
+        return false;
+    }
+    thread_local! {
+        static RNG: std::cell::Cell<u64> = std::cell::Cell::new(
+            (SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+                ^ (std::process::id() as u64).rotate_left(32))
+                | 1,
+        );
+    }
+    let x = RNG.with(|r| {
+        // xorshift64
+        let mut x = r.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        r.set(x);
+        x
+    });
+    ((x >> 11) as f64 / (1u64 << 53) as f64) < ratio
+}
+
+/// A helper span is recorded inside a recorded span, or as a sampled new trace.
+fn child_or_root(st: &State) -> bool {
+    !Span::current().is_disabled() || sample_root(st)
+}
+
+/// The `handle` span for a request about to be handled (`Span::none()` when off or when
+/// the trace is not sampled).
 pub(crate) fn handle_span(node: &Node, env: &Envelope, parent: Option<SpanContext>) -> Span {
-    if !enabled() {
+    let Some(st) = state() else {
+        return Span::none();
+    };
+    let record = match &parent {
+        Some(p) => p.is_sampled(),
+        // A peer's message without context belongs to a trace that was not sampled.
+        None if st.sample_ratio < 1.0 && peer_kind(node, &env.src) == "node" => false,
+        None => sample_root(st),
+    };
+    if !record {
         return Span::none();
     }
     spans::handle(
@@ -377,14 +423,19 @@ pub(crate) fn rpc_start(
     body: &Map<String, Value>,
     msg_id: u64,
 ) -> Option<RpcTimer> {
-    state()?;
+    let st = state()?;
     let ty = body
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("unknown");
     let peer = peer_kind(node, dest);
+    let span = if child_or_root(st) {
+        spans::rpc(node.id(), ty, dest, peer, msg_id)
+    } else {
+        Span::none()
+    };
     Some(RpcTimer {
-        span: spans::rpc(node.id(), ty, dest, peer, msg_id),
+        span,
         start: Instant::now(),
         node: node.id().to_string(),
         msg_type: ty.to_string(),
@@ -421,6 +472,9 @@ pub fn gossip_round(node: &Node, fanout: usize, batch_values: usize) -> Span {
         .gossip_batch_values
         .with_label_values(&[node.id()])
         .observe(batch_values as f64);
+    if !child_or_root(st) {
+        return Span::none();
+    }
     spans::gossip_round(node.id(), fanout, batch_values)
 }
 
@@ -467,12 +521,13 @@ pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceCo
 /// ```
 pub fn cas_loop(node: &Node, service: Service) -> CasLoop {
     CasLoop {
-        inner: state().map(|_| {
-            (
-                spans::cas_loop(node.id(), service.id()),
-                node.id().to_string(),
-                service.id(),
-            )
+        inner: state().map(|st| {
+            let span = if child_or_root(st) {
+                spans::cas_loop(node.id(), service.id())
+            } else {
+                Span::none()
+            };
+            (span, node.id().to_string(), service.id())
         }),
         attempts: 0,
         finished: false,
@@ -565,7 +620,14 @@ pub fn txn(node: &Node, outcome: &str, conflicts: u64) {
 /// counts it like [`txn`].
 pub fn txn_start(node: &Node, ops: usize) -> Txn {
     Txn {
-        inner: state().map(|_| (spans::txn(node.id(), ops), node.clone())),
+        inner: state().map(|st| {
+            let span = if child_or_root(st) {
+                spans::txn(node.id(), ops)
+            } else {
+                Span::none()
+            };
+            (span, node.clone())
+        }),
         conflicts: 0,
     }
 }

@@ -95,3 +95,62 @@ impl From<&SpanData> for SpanRecord {
         }
     }
 }
+
+/// Write one span as a `spans.jsonl` line (the [`SpanRecord`] schema) straight from the
+/// SDK's data, without building a record first: this runs for every span of a busy node.
+pub(crate) fn write_json_line(w: &mut impl std::io::Write, s: &SpanData) -> std::io::Result<()> {
+    let cx = &s.span_context;
+    write!(
+        w,
+        "{{\"trace_id\":\"{}\",\"span_id\":\"{}\"",
+        cx.trace_id(),
+        cx.span_id()
+    )?;
+    if s.parent_span_id != opentelemetry::trace::SpanId::INVALID {
+        write!(w, ",\"parent_span_id\":\"{}\"", s.parent_span_id)?;
+        if s.parent_span_is_remote {
+            w.write_all(b",\"parent_is_remote\":true")?;
+        }
+    }
+    w.write_all(b",\"name\":")?;
+    serde_json::to_writer(&mut *w, s.name.as_ref())?;
+    write!(
+        w,
+        ",\"start_unix_nano\":{},\"end_unix_nano\":{},\"attributes\":{{",
+        unix_nanos(s.start_time),
+        unix_nanos(s.end_time)
+    )?;
+    for (i, kv) in s.attributes.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, kv.key.as_str())?;
+        w.write_all(b":")?;
+        match &kv.value {
+            OtelValue::I64(v) => write!(w, "{v}")?,
+            OtelValue::Bool(v) => write!(w, "{v}")?,
+            OtelValue::String(v) => serde_json::to_writer(&mut *w, v.as_str())?,
+            other => serde_json::to_writer(&mut *w, &json_value(other))?,
+        }
+    }
+    w.write_all(b"}")?;
+    if matches!(s.status, Status::Error { .. }) {
+        w.write_all(b",\"status\":\"error\"")?;
+    }
+    if s.links.iter().next().is_some() {
+        w.write_all(b",\"links\":[")?;
+        for (i, l) in s.links.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write!(
+                w,
+                "{{\"trace_id\":\"{}\",\"span_id\":\"{}\"}}",
+                l.span_context.trace_id(),
+                l.span_context.span_id()
+            )?;
+        }
+        w.write_all(b"]")?;
+    }
+    w.write_all(b"}\n")
+}

@@ -46,12 +46,23 @@ impl Bench {
         let ids = self.cluster.node_ids().to_vec();
         let topo: serde_json::Map<String, Value> = ids
             .iter()
-            .map(|id| (id.clone(), json!(ids.iter().filter(|o| *o != id).take(2).collect::<Vec<_>>())))
+            .map(|id| {
+                (
+                    id.clone(),
+                    json!(ids.iter().filter(|o| *o != id).take(2).collect::<Vec<_>>()),
+                )
+            })
             .collect();
         let mut c = self.cluster.client();
         for id in &ids {
-            let r = c.rpc(id, json!({"type": "topology", "topology": topo})).await.unwrap();
-            assert_eq!(r, json!({"type": "topology_ok", "in_reply_to": r["in_reply_to"]}));
+            let r = c
+                .rpc(id, json!({"type": "topology", "topology": topo}))
+                .await
+                .unwrap();
+            assert_eq!(
+                r,
+                json!({"type": "topology_ok", "in_reply_to": r["in_reply_to"]})
+            );
         }
     }
 
@@ -91,14 +102,28 @@ impl Bench {
 }
 
 pub async fn broadcast(c: &mut Client, node: &str, v: Value) {
-    let r = c.rpc(node, json!({"type": "broadcast", "message": v})).await.expect("broadcast answered");
-    assert_eq!(r, json!({"type": "broadcast_ok", "in_reply_to": r["in_reply_to"]}), "closed schema");
+    let r = c
+        .rpc(node, json!({"type": "broadcast", "message": v}))
+        .await
+        .expect("broadcast answered");
+    assert_eq!(
+        r,
+        json!({"type": "broadcast_ok", "in_reply_to": r["in_reply_to"]}),
+        "closed schema"
+    );
 }
 
 pub async fn read(c: &mut Client, node: &str) -> Vec<Value> {
-    let r = c.rpc(node, json!({"type": "read"})).await.expect("read answered");
+    let r = c
+        .rpc(node, json!({"type": "read"}))
+        .await
+        .expect("read answered");
     let keys: HashSet<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, HashSet::from(["type", "messages", "in_reply_to"]), "closed schema: {r}");
+    assert_eq!(
+        keys,
+        HashSet::from(["type", "messages", "in_reply_to"]),
+        "closed schema: {r}"
+    );
     assert_eq!(r["type"], "read_ok");
     r["messages"].as_array().unwrap().clone()
 }
@@ -125,7 +150,13 @@ pub struct Workload {
 
 impl Workload {
     pub fn new(rate: f64, secs: u64, seed: u64) -> Workload {
-        Workload { rate, secs, recovery_secs: 10, seed, faults: Vec::new() }
+        Workload {
+            rate,
+            secs,
+            recovery_secs: 10,
+            seed,
+            faults: Vec::new(),
+        }
     }
 }
 
@@ -151,8 +182,12 @@ pub fn apply(cluster: &Cluster, fault: &Fault) {
     let id = |i: &usize| format!("n{i}");
     match fault {
         Fault::Partition(groups) => {
-            let names: Vec<Vec<String>> = groups.iter().map(|g| g.iter().map(id).collect()).collect();
-            let refs: Vec<Vec<&str>> = names.iter().map(|g| g.iter().map(String::as_str).collect()).collect();
+            let names: Vec<Vec<String>> =
+                groups.iter().map(|g| g.iter().map(id).collect()).collect();
+            let refs: Vec<Vec<&str>> = names
+                .iter()
+                .map(|g| g.iter().map(String::as_str).collect())
+                .collect();
             let slices: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
             cluster.partition(&slices);
         }
@@ -191,7 +226,7 @@ pub async fn run_workload(bench: &Bench, w: &Workload) -> Outcome {
         let c = &mut clients[thread % n];
         thread += 1;
         ops += 1;
-        if rng.next_u64() % 2 == 0 {
+        if rng.next_u64().is_multiple_of(2) {
             let v = next_value;
             next_value += 1;
             let t0 = ms(start);
@@ -199,7 +234,11 @@ pub async fn run_workload(bench: &Bench, w: &Workload) -> Outcome {
             added.insert(v, (t0, ms(start)));
         } else {
             let at = ms(start);
-            let seen = read(c, &node).await.iter().filter_map(Value::as_u64).collect();
+            let seen = read(c, &node)
+                .await
+                .iter()
+                .filter_map(Value::as_u64)
+                .collect();
             reads.push(ReadOp { at, seen });
         }
         let gap = rng.range_inclusive(0, gap_max_us.saturating_sub(1));
@@ -213,7 +252,11 @@ pub async fn run_workload(bench: &Bench, w: &Workload) -> Outcome {
     tokio::time::sleep(Duration::from_secs(w.recovery_secs)).await;
     for (i, c) in clients.iter_mut().enumerate() {
         let at = ms(start);
-        let seen = read(c, &format!("n{i}")).await.iter().filter_map(Value::as_u64).collect();
+        let seen = read(c, &format!("n{i}"))
+            .await
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect();
         reads.push(ReadOp { at, seen });
         ops += 1;
     }
@@ -221,7 +264,12 @@ pub async fn run_workload(bench: &Bench, w: &Workload) -> Outcome {
     check(ops, added, &reads, server_msgs)
 }
 
-fn check(ops: usize, added: HashMap<u64, (u64, u64)>, reads: &[ReadOp], server_msgs: u64) -> Outcome {
+fn check(
+    ops: usize,
+    added: HashMap<u64, (u64, u64)>,
+    reads: &[ReadOp],
+    server_msgs: u64,
+) -> Outcome {
     let mut lost = Vec::new();
     let mut never_read = 0;
     let mut latencies = Vec::new();

@@ -159,6 +159,11 @@ pub struct OtlpReceiver {
 
 impl OtlpReceiver {
     pub fn start() -> OtlpReceiver {
+        Self::start_for(Duration::from_secs(60))
+    }
+
+    /// A receiver that stops by itself after `limit` at most.
+    pub fn start_for(limit: Duration) -> OtlpReceiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -166,8 +171,8 @@ impl OtlpReceiver {
         let stop = Arc::new(AtomicBool::new(false));
         let (g, s) = (got.clone(), stop.clone());
         std::thread::spawn(move || {
-            // Bounded: stops when told to, or after a minute whatever happens.
-            let end = Instant::now() + Duration::from_secs(60);
+            // Bounded: stops when told to, or after `limit` whatever happens.
+            let end = Instant::now() + limit;
             while !s.load(Ordering::Relaxed) && Instant::now() < end {
                 match listener.accept() {
                     Ok((conn, _)) => {

@@ -93,7 +93,13 @@ struct Compose {
 
 impl Compose {
     fn new(kind: Kind) -> Compose {
-        Compose { kind, urgent: false, with_data: true, wide: false, eager: false }
+        Compose {
+            kind,
+            urgent: false,
+            with_data: true,
+            wide: false,
+            eager: false,
+        }
     }
 
     fn urgent(mut self) -> Compose {
@@ -212,11 +218,19 @@ impl Engine {
             let single: IdSet = std::iter::once(id).collect();
             for q in self.peer_indices().collect::<Vec<_>>() {
                 let msg = if self.overlay.is_sync(q) {
-                    self.compose(q, now, Compose::new(Kind::Direct).no_data().wide(), Some(id))
+                    self.compose(
+                        q,
+                        now,
+                        Compose::new(Kind::Direct).no_data().wide(),
+                        Some(id),
+                    )
                 } else {
                     // A bare push: no session, no echo, nothing to answer.
                     self.metrics.message(Kind::Direct, 1);
-                    Gossip { d: runs(&single, |i| self.store.value(i)), ..Gossip::default() }
+                    Gossip {
+                        d: runs(&single, |i| self.store.value(i)),
+                        ..Gossip::default()
+                    }
                 };
                 largest = largest.max(msg.value_count());
                 out.push(Outgoing { to: q, msg });
@@ -266,7 +280,11 @@ impl Engine {
         if let Some(h) = &theirs {
             peer.known.union_with(h);
         }
-        let lost = if msg.e > 0 { peer.on_echo(msg.e) } else { IdSet::new() };
+        let lost = if msg.e > 0 {
+            peer.on_echo(msg.e)
+        } else {
+            IdSet::new()
+        };
         if msg.a != ACK_NONE {
             peer.owe_ack.get_or_insert(now);
             peer.last_request = now;
@@ -282,6 +300,8 @@ impl Engine {
         // values it lost; repair: values it certainly lacks), or when its holdings show we
         // lost something it sent us.
         let sync = self.overlay.is_sync(from);
+        // Separate branches per reason, even where two reasons compose the same reply.
+        #[allow(clippy::if_same_then_else)]
         let reply = if msg.a == ACK_NOW {
             Some(Compose::new(Kind::Ack).eager())
         } else if sync && self.params.mode == Mode::Eager && !lost.is_empty() {
@@ -318,7 +338,9 @@ impl Engine {
         }
         self.reparent(now, &mut out);
         let round_open = self.params.mode == Mode::Eager
-            && self.last_round.is_none_or(|at| now >= at.saturating_add(t.batch));
+            && self
+                .last_round
+                .is_none_or(|at| now >= at.saturating_add(t.batch));
         let probe = self.probe_target();
         let (mut round_fanout, mut round_largest) = (0, 0);
         let mut others = (0, 0);
@@ -326,7 +348,9 @@ impl Engine {
             if out.iter().any(|o| o.to == q) {
                 continue;
             }
-            let Some(how) = self.decide(q, now, round_open, probe) else { continue };
+            let Some(how) = self.decide(q, now, round_open, probe) else {
+                continue;
+            };
             let msg = self.compose(q, now, how, None);
             if how.kind == Kind::Batch {
                 round_fanout += 1;
@@ -346,7 +370,13 @@ impl Engine {
     }
 
     /// What, if anything, to send `q` on this tick.
-    fn decide(&self, q: usize, now: u64, round_open: bool, probe: Option<usize>) -> Option<Compose> {
+    fn decide(
+        &self,
+        q: usize,
+        now: u64,
+        round_open: bool,
+        probe: Option<usize>,
+    ) -> Option<Compose> {
         let t = &self.timing;
         let peer = &self.peers[q];
         let sync = self.overlay.is_sync(q);
@@ -356,7 +386,11 @@ impl Engine {
                 Mode::Eager => {
                     let leads = self.overlay.leads(q);
                     if (!leads || round_open) && !self.due(q).is_empty() {
-                        how = Some(Compose::new(if leads { Kind::Batch } else { Kind::Forward }));
+                        how = Some(Compose::new(if leads {
+                            Kind::Batch
+                        } else {
+                            Kind::Forward
+                        }));
                     }
                 }
                 Mode::Repair => {
@@ -371,7 +405,9 @@ impl Engine {
         if how.is_none() && peer.ack_due(now, t.ack_quiet, t.ack_max) {
             how = Some(Compose::new(Kind::Ack));
         }
-        let probe_ready = peer.last_sent.is_none_or(|at| now >= at.saturating_add(t.probe_every));
+        let probe_ready = peer
+            .last_sent
+            .is_none_or(|at| now >= at.saturating_add(t.probe_every));
         if peer.suspected && !self.overlay.is_child(q) {
             // Suspected non-children hear from us at most once per `probe_every`.
             if !probe_ready {
@@ -390,7 +426,9 @@ impl Engine {
     /// Re-choose the parent; on a change, tell the old one and greet the new one.
     fn reparent(&mut self, now: u64, out: &mut Vec<Outgoing>) {
         let peers = &self.peers;
-        let Some(old) = self.overlay.choose(|q| peers[q].suspected) else { return };
+        let Some(old) = self.overlay.choose(|q| peers[q].suspected) else {
+            return;
+        };
         let failover = old.is_some_and(|o| self.peers[o].suspected);
         self.metrics.parent_changes += 1;
         tracing::info!(
@@ -416,7 +454,8 @@ impl Engine {
             for q in self.peer_indices().collect::<Vec<_>>() {
                 let peer = &self.peers[q];
                 if Some(q) != parent && !peer.suspected && peer.awaiting.is_none() {
-                    let msg = self.compose(q, now, Compose::new(Kind::Probe).urgent().no_data(), None);
+                    let msg =
+                        self.compose(q, now, Compose::new(Kind::Probe).urgent().no_data(), None);
                     out.push(Outgoing { to: q, msg });
                 }
             }
@@ -470,11 +509,17 @@ impl Engine {
     fn inform_due(&self, q: usize, now: u64) -> bool {
         let t = &self.timing;
         let peer = &self.peers[q];
-        let wait = t.inform_after + if self.overlay.leads(q) { t.parent_extra } else { 0 };
+        let wait = t.inform_after
+            + if self.overlay.leads(q) {
+                t.parent_extra
+            } else {
+                0
+            };
         if now < peer.last_sent.unwrap_or(0).saturating_add(wait) {
             return false;
         }
-        self.uninformed_since(q).is_some_and(|since| now >= since.saturating_add(wait))
+        self.uninformed_since(q)
+            .is_some_and(|since| now >= since.saturating_add(wait))
     }
 
     /// Arrival of the oldest value `q` is not known to hold and cannot yet be judged
@@ -529,9 +574,6 @@ impl Engine {
             w: how.wide,
         };
         self.metrics.message(how.kind, msg.value_count());
-        if std::env::var("BDEBUG").is_ok_and(|v| v.parse::<u64>().is_ok_and(|t| now > t)) {
-            eprintln!("SEND t={} {}->{} {:?} a={} d={} p={} known={} have={} inflight={} parent={:?} susp={} unc={:?} cov={}", now / 1000, self.me, q, how.kind, msg.a, msg.value_count(), msg.p, self.peers[q].known.len(), self.store.have().len(), self.peers[q].inflight_ids().len(), self.overlay.parent(), self.peers[q].suspected, self.uninformed_since(q).map(|x| x/1000), self.peers[q].covered/1000);
-        }
         self.peers[q].sent(stamp, now, data, a != ACK_NONE, track);
         msg
     }
@@ -546,7 +588,9 @@ mod tests {
     const MS: u64 = 1_000;
 
     fn engines(n: usize, profile: Profile) -> Vec<Engine> {
-        (0..n).map(|i| Engine::new(i, n, Params::for_profile(profile))).collect()
+        (0..n)
+            .map(|i| Engine::new(i, n, Params::for_profile(profile)))
+            .collect()
     }
 
     /// Deliver `out` from `from` instantly; returns every message produced, recursively.
@@ -589,7 +633,11 @@ mod tests {
         }
         // n0 batches to n1 and n3 (n2 already has it) and the batches get echoed once.
         assert!(sent <= 5, "sent {sent}");
-        assert_eq!(run_ticks(&mut es, 2_020, 6_000), 0, "quiet when nothing is new");
+        assert_eq!(
+            run_ticks(&mut es, 2_020, 6_000),
+            0,
+            "quiet when nothing is new"
+        );
     }
 
     #[test]

@@ -136,7 +136,9 @@ impl IdSet {
     pub fn from_wire(rows: &[Vec<u64>], origins: usize) -> IdSet {
         let mut set = IdSet::new();
         for row in rows {
-            let Some((&o, pairs)) = row.split_first() else { continue };
+            let Some((&o, pairs)) = row.split_first() else {
+                continue;
+            };
             if o >= origins as u64 {
                 continue;
             }
@@ -178,9 +180,15 @@ mod tests {
     #[test]
     fn difference_and_union() {
         let a: IdSet = (0..10).map(|s| Id::new(1, s)).collect();
-        let b: IdSet = (0..5).map(|s| Id::new(1, s)).chain([Id::new(0, 0)]).collect();
+        let b: IdSet = (0..5)
+            .map(|s| Id::new(1, s))
+            .chain([Id::new(0, 0)])
+            .collect();
         let d = a.difference(&b);
-        assert_eq!(d.iter().collect::<Vec<_>>(), (5..10).map(|s| Id::new(1, s)).collect::<Vec<_>>());
+        assert_eq!(
+            d.iter().collect::<Vec<_>>(),
+            (5..10).map(|s| Id::new(1, s)).collect::<Vec<_>>()
+        );
         assert!(b.difference(&a).contains(Id::new(0, 0)));
         let mut u = b.clone();
         u.union_with(&a);

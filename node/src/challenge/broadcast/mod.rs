@@ -160,7 +160,12 @@ impl Handler for Broadcast {
             }
             Request::Read {} => {
                 let engine = self.engine();
-                node.reply(&reply_to, &Reply::ReadOk { messages: engine.messages() });
+                node.reply(
+                    &reply_to,
+                    &Reply::ReadOk {
+                        messages: engine.messages(),
+                    },
+                );
             }
             Request::Topology { .. } => node.reply(&reply_to, &Reply::TopologyOk {}),
             Request::Gossip(g) => {

@@ -83,14 +83,20 @@ impl Peer {
     /// it: forget what is in flight, so it can be sent again. (While we keep writing, the
     /// peer's eventual echo sorts delivered from lost; see `on_echo`.)
     pub fn expire(&mut self, now: u64, after: u64) {
-        if self.last_sent.is_some_and(|at| now.saturating_sub(at) >= after) {
+        if self
+            .last_sent
+            .is_some_and(|at| now.saturating_sub(at) >= after)
+        {
             self.inflight.clear();
         }
     }
 
     /// Whether the awaited answer is overdue; marks the peer suspected if so.
     pub fn check_suspect(&mut self, now: u64, after: u64) -> bool {
-        if self.awaiting.is_some_and(|(_, at)| now.saturating_sub(at) >= after) {
+        if self
+            .awaiting
+            .is_some_and(|(_, at)| now.saturating_sub(at) >= after)
+        {
             self.suspected = true;
         }
         self.suspected
@@ -108,7 +114,11 @@ impl Peer {
         self.last_sent = Some(now);
         self.owe_ack = None;
         if !data.is_empty() {
-            self.inflight.push_back(Inflight { stamp, at: now, ids: data });
+            self.inflight.push_back(Inflight {
+                stamp,
+                at: now,
+                ids: data,
+            });
             if self.inflight.len() > MAX_INFLIGHT {
                 // Merge the two oldest records: bounded memory, at the price of resolving
                 // the older one only with the newer one's echo.
@@ -124,7 +134,12 @@ impl Peer {
 
     /// Memory held for this peer, in ranges (for bounded-state checks).
     pub fn footprint(&self) -> usize {
-        self.known.range_count() + self.inflight.iter().map(|f| 1 + f.ids.range_count()).sum::<usize>()
+        self.known.range_count()
+            + self
+                .inflight
+                .iter()
+                .map(|f| 1 + f.ids.range_count())
+                .sum::<usize>()
     }
 }
 

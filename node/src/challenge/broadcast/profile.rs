@@ -164,15 +164,27 @@ mod tests {
     #[test]
     fn arguments_beat_environment_beats_default() {
         assert_eq!(choose(args(&[]), None).0.profile, Profile::Messages);
-        assert_eq!(choose(args(&[]), Some("latency")).0.profile, Profile::Latency);
-        assert_eq!(choose(args(&["3e"]), Some("3d")).0.profile, Profile::Messages);
-        assert_eq!(choose(args(&["profile=latency"]), None).0.profile, Profile::Latency);
+        assert_eq!(
+            choose(args(&[]), Some("latency")).0.profile,
+            Profile::Latency
+        );
+        assert_eq!(
+            choose(args(&["3e"]), Some("3d")).0.profile,
+            Profile::Messages
+        );
+        assert_eq!(
+            choose(args(&["profile=latency"]), None).0.profile,
+            Profile::Latency
+        );
         assert_eq!(choose(args(&["3D"]), Some("")).0.profile, Profile::Latency);
     }
 
     #[test]
     fn stray_words_are_ignored_with_a_warning() {
-        let (p, w) = choose(args(&["–-nemesis", "partition", "3d", "batch_ms=200"]), Some("bogus"));
+        let (p, w) = choose(
+            args(&["–-nemesis", "partition", "3d", "batch_ms=200"]),
+            Some("bogus"),
+        );
         assert_eq!(p.profile, Profile::Latency);
         assert_eq!(p.batch, ms(200));
         assert_eq!(w.len(), 3, "{w:?}");

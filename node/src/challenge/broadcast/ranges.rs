@@ -20,7 +20,9 @@ impl RangeSet {
     pub fn from_ranges(ranges: impl IntoIterator<Item = (u64, u64)>) -> RangeSet {
         let mut raw: Vec<(u64, u64)> = ranges.into_iter().filter(|(lo, hi)| lo < hi).collect();
         raw.sort_unstable();
-        let mut set = RangeSet { ranges: Vec::with_capacity(raw.len()) };
+        let mut set = RangeSet {
+            ranges: Vec::with_capacity(raw.len()),
+        };
         for (lo, hi) in raw {
             match set.ranges.last_mut() {
                 Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
@@ -109,8 +111,12 @@ impl RangeSet {
             }
             return;
         }
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len() + other.ranges.len());
-        let (mut a, mut b) = (self.ranges.iter().peekable(), other.ranges.iter().peekable());
+        let mut merged: Vec<(u64, u64)> =
+            Vec::with_capacity(self.ranges.len() + other.ranges.len());
+        let (mut a, mut b) = (
+            self.ranges.iter().peekable(),
+            other.ranges.iter().peekable(),
+        );
         loop {
             let next = match (a.peek(), b.peek()) {
                 (Some(x), Some(y)) => {
@@ -230,7 +236,10 @@ mod tests {
             assert_eq!(diff, ma.difference(&mb).copied().collect::<Vec<_>>());
             let mut u = sa.clone();
             u.union_with(&sb);
-            assert_eq!(u.iter().collect::<Vec<_>>(), ma.union(&mb).copied().collect::<Vec<_>>());
+            assert_eq!(
+                u.iter().collect::<Vec<_>>(),
+                ma.union(&mb).copied().collect::<Vec<_>>()
+            );
             assert_eq!(u, RangeSet::from_ranges(u.ranges().iter().copied()));
             assert_eq!(sa.is_subset(&sb), ma.is_subset(&mb));
             for x in 0..64 {

@@ -147,7 +147,14 @@ impl Store {
             }
         };
         self.have.insert(id);
-        self.entries.insert(id, Entry { value: pos, arrival: stamp, wide });
+        self.entries.insert(
+            id,
+            Entry {
+                value: pos,
+                arrival: stamp,
+                wide,
+            },
+        );
     }
 }
 

@@ -92,9 +92,11 @@ impl Gossip {
 
     /// The ids and values carried, in order.
     pub fn values(&self) -> impl Iterator<Item = (Id, &Value)> + '_ {
-        self.d
-            .iter()
-            .flat_map(|Run(o, first, vs)| vs.iter().enumerate().map(move |(k, v)| (Id::new(*o, first + k as u64), v)))
+        self.d.iter().flat_map(|Run(o, first, vs)| {
+            vs.iter()
+                .enumerate()
+                .map(move |(k, v)| (Id::new(*o, first + k as u64), v))
+        })
     }
 
     /// Number of values carried.
@@ -110,7 +112,9 @@ pub fn runs<'a>(ids: &IdSet, value: impl Fn(Id) -> Option<&'a Value>) -> Vec<Run
     for id in ids.iter() {
         let Some(v) = value(id) else { continue };
         match out.last_mut() {
-            Some(Run(o, first, vs)) if *o == id.origin && *first + vs.len() as u64 == id.seq => vs.push(v.clone()),
+            Some(Run(o, first, vs)) if *o == id.origin && *first + vs.len() as u64 == id.seq => {
+                vs.push(v.clone())
+            }
             _ => out.push(Run(id.origin, id.seq, vec![v.clone()])),
         }
     }
@@ -147,10 +151,19 @@ mod tests {
             json!({"type": "gossip", "t": 17, "e": 4, "h": [[0, 0, 3]],
                    "d": [[0, 1, [5, {"k": "v"}]]], "a": 1, "p": true})
         );
-        let Request::Gossip(back) = serde_json::from_value(body).unwrap() else { panic!() };
+        let Request::Gossip(back) = serde_json::from_value(body).unwrap() else {
+            panic!()
+        };
         assert_eq!(back, g);
-        let bare = serde_json::to_value(PeerMsg::Gossip(&Gossip { d: g.d.clone(), ..Gossip::default() })).unwrap();
-        assert_eq!(bare, json!({"type": "gossip", "d": [[0, 1, [5, {"k": "v"}]]]}));
+        let bare = serde_json::to_value(PeerMsg::Gossip(&Gossip {
+            d: g.d.clone(),
+            ..Gossip::default()
+        }))
+        .unwrap();
+        assert_eq!(
+            bare,
+            json!({"type": "gossip", "d": [[0, 1, [5, {"k": "v"}]]]})
+        );
         assert_eq!(
             g.values().map(|(id, _)| id).collect::<Vec<_>>(),
             vec![Id::new(0, 1), Id::new(0, 2)]
@@ -161,8 +174,14 @@ mod tests {
     fn replies_have_closed_schemas() {
         let ok = serde_json::to_value(Reply::BroadcastOk {}).unwrap();
         assert_eq!(ok, json!({"type": "broadcast_ok"}));
-        assert_eq!(serde_json::to_value(Reply::TopologyOk {}).unwrap(), json!({"type": "topology_ok"}));
-        let read = serde_json::to_value(Reply::ReadOk { messages: &[json!(1)] }).unwrap();
+        assert_eq!(
+            serde_json::to_value(Reply::TopologyOk {}).unwrap(),
+            json!({"type": "topology_ok"})
+        );
+        let read = serde_json::to_value(Reply::ReadOk {
+            messages: &[json!(1)],
+        })
+        .unwrap();
         assert_eq!(read, json!({"type": "read_ok", "messages": [1]}));
     }
 
@@ -170,16 +189,21 @@ mod tests {
     fn requests_parse() {
         let r: Request = serde_json::from_value(json!({"type": "read", "msg_id": 3})).unwrap();
         assert!(matches!(r, Request::Read {}));
-        let r: Request =
-            serde_json::from_value(json!({"type": "topology", "msg_id": 1, "topology": {"n0": []}})).unwrap();
+        let r: Request = serde_json::from_value(
+            json!({"type": "topology", "msg_id": 1, "topology": {"n0": []}}),
+        )
+        .unwrap();
         assert!(matches!(r, Request::Topology { .. }));
-        let r: Request = serde_json::from_value(json!({"type": "broadcast", "message": [1]})).unwrap();
+        let r: Request =
+            serde_json::from_value(json!({"type": "broadcast", "message": [1]})).unwrap();
         assert!(matches!(r, Request::Broadcast { message } if message == json!([1])));
     }
 
     #[test]
     fn runs_split_on_gaps_and_origins() {
-        let ids: IdSet = [Id::new(0, 0), Id::new(0, 1), Id::new(0, 3), Id::new(1, 0)].into_iter().collect();
+        let ids: IdSet = [Id::new(0, 0), Id::new(0, 1), Id::new(0, 3), Id::new(1, 0)]
+            .into_iter()
+            .collect();
         let vals = [json!("a"), json!("b")];
         let r = runs(&ids, |id| vals.get((id.seq % 2) as usize));
         assert_eq!(

@@ -97,7 +97,10 @@ mod tests {
     use serde_json::json;
 
     fn batch(items: &[(i64, &str)]) -> Vec<(Value, String)> {
-        items.iter().map(|(m, id)| (json!(m), id.to_string())).collect()
+        items
+            .iter()
+            .map(|(m, id)| (json!(m), id.to_string()))
+            .collect()
     }
 
     #[test]

@@ -155,8 +155,7 @@ impl Kafka {
 
 impl Inner {
     fn snapshot(&self) -> StatsSnapshot {
-        self.stats
-            .snapshot(self.appender.kv().cas_counters())
+        self.stats.snapshot(self.appender.kv().cas_counters())
     }
 
     fn me(&self) -> &str {

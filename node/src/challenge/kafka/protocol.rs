@@ -86,7 +86,10 @@ mod tests {
         assert_eq!(r, json!({"type": "commit_offsets_ok"}));
         let msgs = Msgs::from([("k".to_string(), vec![(0, json!(7)), (1, json!(8))])]);
         let r = serde_json::to_value(Reply::PollOk { msgs }).unwrap();
-        assert_eq!(r, json!({"type": "poll_ok", "msgs": {"k": [[0, 7], [1, 8]]}}));
+        assert_eq!(
+            r,
+            json!({"type": "poll_ok", "msgs": {"k": [[0, 7], [1, 8]]}})
+        );
         let r = serde_json::to_value(Reply::SendOk { offset: 3 }).unwrap();
         assert_eq!(r, json!({"type": "send_ok", "offset": 3}));
     }

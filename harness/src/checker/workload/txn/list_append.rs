@@ -21,6 +21,7 @@
 //!
 //! Malformed histories fail the checker as Elle's checks do: micro-ops other than `:r` and
 //! `:append`, or the same element appended to a key twice.
+#![allow(clippy::collapsible_match)] // the match arms read as the anomaly rules
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -1,0 +1,235 @@
+//! CPU per echo round trip through a real `echo` process with telemetry off, file, OTLP
+//! and both: `cargo bench -p glomers-node --bench telemetry_overhead`.
+//!
+//! Each run sends `MESSAGES` echo requests (up to `WINDOW` in flight), waits for every reply,
+//! lets the sinks flush, and reads the process's user+system CPU time from /proc (so the
+//! exporter threads are counted). Prints the median CPU µs per op per mode, the overhead
+//! against `off`, and how many spans each sink delivered (a sink that falls behind drops
+//! spans rather than slow the node; those are counted too).
+
+#[path = "../tests/telemetry_common/mod.rs"]
+mod telemetry_common;
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use telemetry_common::OtlpReceiver;
+
+const MESSAGES: u64 = 100_000;
+const WINDOW: u64 = 1_000;
+const RUNS: usize = 5;
+
+/// utime + stime of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // Linux reports clock ticks at USER_HZ, 100 on every mainstream configuration.
+    ticks / 100.0
+}
+
+struct RunResult {
+    cpu_us_per_op: f64,
+    ops_per_sec: f64,
+}
+
+fn one_run(env: &[(&str, String)], cwd: &Path) -> RunResult {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo"));
+    cmd.current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GLOMERS_") || k.starts_with("OTEL_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn echo");
+    let pid = child.id();
+    let mut stdin = BufWriter::new(child.stdin.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    writeln!(
+        stdin,
+        r#"{{"id":0,"src":"c0","dest":"n0","body":{{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}}}"#
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("init_ok"));
+    // Let startup (runtime, sink threads, first snapshot) settle before measuring.
+    std::thread::sleep(Duration::from_millis(300));
+    let cpu_before = cpu_seconds(pid);
+
+    let (ack_tx, ack_rx) = std::sync::mpsc::sync_channel::<u64>(WINDOW as usize * 2);
+    let start = Instant::now();
+    let writer = std::thread::spawn(move || {
+        let mut acked = 0;
+        for i in 1..=MESSAGES {
+            while i > acked + WINDOW {
+                acked = ack_rx.recv().unwrap();
+            }
+            writeln!(
+                stdin,
+                r#"{{"id":{i},"src":"c1","dest":"n0","body":{{"type":"echo","msg_id":{i},"echo":"Please echo {i}"}}}}"#
+            )
+            .unwrap();
+            if i % 64 == 0 {
+                stdin.flush().unwrap();
+            }
+        }
+        stdin.flush().unwrap();
+        stdin
+    });
+    let mut received = 0u64;
+    while received < MESSAGES {
+        line.clear();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            panic!("echo closed stdout");
+        }
+        received += 1;
+        if received.is_multiple_of(64) {
+            let _ = ack_tx.try_send(received);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    // Sinks flush spans every 0.5 s and metrics every 1 s: let them finish this run's work.
+    std::thread::sleep(Duration::from_millis(1200));
+    let cpu = cpu_seconds(pid) - cpu_before;
+    drop(writer.join());
+    let _ = child.kill();
+    let _ = child.wait();
+    RunResult {
+        cpu_us_per_op: cpu * 1e6 / MESSAGES as f64,
+        ops_per_sec: MESSAGES as f64 / elapsed,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Spans in every spans.jsonl under `root`.
+fn file_spans(root: &Path) -> usize {
+    let mut n = 0;
+    let Ok(nodes) = std::fs::read_dir(root) else {
+        return 0;
+    };
+    for node in nodes.flatten() {
+        for proc_dir in std::fs::read_dir(node.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            n += std::fs::read_to_string(proc_dir.path().join("spans.jsonl"))
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+        }
+    }
+    n
+}
+
+fn main() {
+    let cwd = std::env::temp_dir().join(format!("glomers-telemetry-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&cwd).unwrap();
+    let receiver = OtlpReceiver::start_for(Duration::from_secs(900));
+    let dir = cwd.join("telemetry");
+    let sampled_dir = cwd.join("telemetry-sampled");
+    let modes: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("off", vec![]),
+        (
+            "file",
+            vec![
+                ("GLOMERS_TELEMETRY", "file".into()),
+                ("GLOMERS_TELEMETRY_DIR", dir.display().to_string()),
+            ],
+        ),
+        (
+            "otlp",
+            vec![
+                ("GLOMERS_TELEMETRY", "otlp".into()),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+            ],
+        ),
+        (
+            "file,otlp",
+            vec![
+                ("GLOMERS_TELEMETRY", "file,otlp".into()),
+                ("GLOMERS_TELEMETRY_DIR", dir.display().to_string()),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+            ],
+        ),
+        (
+            "file 10%",
+            vec![
+                ("GLOMERS_TELEMETRY", "file".into()),
+                ("GLOMERS_TELEMETRY_DIR", sampled_dir.display().to_string()),
+                ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio".into()),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.1".into()),
+            ],
+        ),
+        (
+            "otlp 10%",
+            vec![
+                ("GLOMERS_TELEMETRY", "otlp".into()),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+                ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio".into()),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.1".into()),
+            ],
+        ),
+        (
+            "file 0%",
+            vec![
+                ("GLOMERS_TELEMETRY", "file".into()),
+                ("GLOMERS_TELEMETRY_DIR", sampled_dir.display().to_string()),
+                ("OTEL_TRACES_SAMPLER", "always_off".into()),
+            ],
+        ),
+    ];
+    let mut medians = Vec::new();
+    // Interleave modes run by run, so drift on a shared machine hits them alike.
+    let mut results: Vec<Vec<RunResult>> = modes.iter().map(|_| Vec::new()).collect();
+    for _ in 0..RUNS {
+        for (i, (_, env)) in modes.iter().enumerate() {
+            results[i].push(one_run(env, &cwd));
+        }
+    }
+    for ((name, _), runs) in modes.iter().zip(results) {
+        let cpu = median(runs.iter().map(|r| r.cpu_us_per_op).collect());
+        let rate = median(runs.iter().map(|r| r.ops_per_sec).collect());
+        medians.push((name.to_string(), cpu, rate));
+    }
+    let base = medians[0].1;
+    println!("echo, {MESSAGES} round trips per run, median of {RUNS} runs:");
+    for (name, cpu, rate) in &medians {
+        println!(
+            "  {name:<10} {cpu:6.2} µs CPU/op  ({:+5.1}% vs off)  {rate:8.0} round trips/s",
+            (cpu / base - 1.0) * 100.0
+        );
+    }
+    let sent = (MESSAGES as usize + 1) * RUNS * 2; // full runs of each sink: 2 per sink
+    let otlp_spans: usize = {
+        let g = receiver.got.lock().unwrap();
+        g.traces
+            .iter()
+            .flat_map(|t| &t.resource_spans)
+            .flat_map(|rs| &rs.scope_spans)
+            .map(|ss| ss.spans.len())
+            .sum()
+    };
+    println!(
+        "  spans delivered by unsampled runs: file {} of ~{sent}; otlp (incl. 10% runs) {otlp_spans} of ~{} (the rest dropped, counted in glomers_telemetry_dropped_total); file 10% runs: {}",
+        file_spans(&dir),
+        sent + sent / 20,
+        file_spans(&sampled_dir)
+    );
+    let _ = std::fs::remove_dir_all(&cwd);
+}
