@@ -4,6 +4,11 @@
 //! (and, where the fixture prints them, the same `:not` / `:also-not` boundary, the same
 //! keys in the same order, and the same cycle anomaly cases per type).
 //!
+//! Every anomaly case must be identical too (as printed EDN, ignoring the order of cases
+//! within a type): for the invalid local__maelstrom-0.2.5 run that is every G-single-item-
+//! realtime, G2-item and G2-item-realtime cycle Elle reported (same ops, same steps), every
+//! internal case and every lost update.
+//!
 //! The consistency models come from the run's command line (jepsen.log), defaulting to
 //! strict-serializable as Maelstrom's CLI does.
 
@@ -75,6 +80,7 @@ fn check_run(workload: &str, dir: &Path) -> Vec<String> {
     let expected = expected.get("workload").cloned().unwrap();
     let f = facts(workload, dir);
     let started = Instant::now();
+    let limit = std::time::Duration::from_secs(10);
     let got = match workload {
         "txn-rw-register" => check_rw_register(&history, &f),
         _ => check_list_append(&history, &f),
@@ -87,6 +93,9 @@ fn check_run(workload: &str, dir: &Path) -> Vec<String> {
         started.elapsed()
     );
     let mut diffs = Vec::new();
+    if started.elapsed() > limit {
+        diffs.push(format!("{}: took {:?}", dir.display(), started.elapsed()));
+    }
     for k in ["valid?", "anomaly-types", "not", "also-not"] {
         if got.get(k) != expected.get(k) {
             diffs.push(format!(
@@ -105,22 +114,34 @@ fn check_run(workload: &str, dir: &Path) -> Vec<String> {
             keys(&expected)
         ));
     }
-    // Per anomaly type: the same number of cases (one cycle per SCC and type).
-    if let (Some(g), Some(e)) = (
-        got.get("anomalies").and_then(Value::as_map),
-        expected.get("anomalies").and_then(Value::as_map),
-    ) {
-        for (k, ev) in e {
-            let gv = g.iter().find(|(gk, _)| gk == k).map(|(_, v)| v);
-            let n = |v: Option<&Value>| v.and_then(Value::as_seq).map_or(0, <[Value]>::len);
-            if n(gv) != n(Some(ev)) {
-                diffs.push(format!(
-                    "{}: {k}: {} cases, expected {}",
-                    dir.display(),
-                    n(gv),
-                    n(Some(ev))
-                ));
-            }
+    // Per anomaly type: the same cases, as printed EDN, in any order.
+    let printed = |r: &Value| -> Vec<(String, Vec<String>)> {
+        r.get("anomalies")
+            .and_then(Value::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, v)| {
+                let mut cases: Vec<String> = match v.as_seq() {
+                    Some(cs) => cs.iter().map(ToString::to_string).collect(),
+                    None => vec![v.to_string()],
+                };
+                cases.sort();
+                (k.to_string(), cases)
+            })
+            .collect()
+    };
+    for ((gk, gv), (ek, ev)) in printed(&got).iter().zip(printed(&expected).iter()) {
+        if gk != ek || gv != ev {
+            let only_got: Vec<&String> = gv.iter().filter(|c| !ev.contains(c)).collect();
+            let only_expected: Vec<&String> = ev.iter().filter(|c| !gv.contains(c)).collect();
+            diffs.push(format!(
+                "{}: {gk}/{ek}: {} cases only ours {:?}, {} only Maelstrom's {:?}",
+                dir.display(),
+                only_got.len(),
+                only_got.first(),
+                only_expected.len(),
+                only_expected.first()
+            ));
         }
     }
     diffs

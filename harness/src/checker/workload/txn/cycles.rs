@@ -1,8 +1,13 @@
 //! Cycle anomalies of a whole dependency graph (Elle's `elle.txn/cycles`): split the graph
 //! into strongly connected components and, in each, run the cycle-exists checks, then look
-//! for one cycle of every cycle type in Elle's order, skipping types that are implied by a
-//! type already found or ruled out by the cycle-exists results. Each SCC has a work budget;
-//! running out yields `:cycle-search-timeout` plus some cycle from that SCC.
+//! for one cycle of every cycle type in Elle's order ([`super::bfs`]), skipping types that
+//! are implied by a type already found or ruled out by the cycle-exists results. A cycle
+//! found for a type is explained step by step, and kept (under the type its explanation
+//! gives) unless the type demands a different explanation, exactly as Elle does.
+//!
+//! Each SCC has a work budget (and the whole history a total one); running out yields
+//! `:cycle-search-timeout` (with the type being searched and the types already ruled out)
+//! plus some cycle of that SCC, classified, as Elle's fallback does.
 //!
 //! Results are EDN maps as Elle prints them: cycles as `{:cycle [ops] :steps (...) :type t}`,
 //! cycle-exists findings as `{:type :not :subgraph :scc-size :scc}`.
@@ -82,15 +87,15 @@ fn scc_anomalies(input: &CycleInput, scc: &[u32], budget: &mut Budget) -> Vec<(S
         let Some(spec) = spec(ty) else {
             continue;
         };
-        if !projections.iter().any(|(m, _)| *m == spec.mask) {
-            projections.push((spec.mask, Proj::new(&local.adj, &hash, spec.mask)));
-        }
-        let proj = &projections
-            .iter()
-            .find(|(m, _)| *m == spec.mask)
-            .unwrap_or(&projections[0])
-            .1;
-        match search(proj, &hash, &spec, budget) {
+        // Projections are shared between types over the same relationships.
+        let at = match projections.iter().position(|(m, _)| *m == spec.mask) {
+            Some(i) => i,
+            None => {
+                projections.push((spec.mask, Proj::new(&local.adj, &hash, spec.mask)));
+                projections.len() - 1
+            }
+        };
+        match search(&projections[at].1, &hash, &spec, budget) {
             Ok(Some(cycle)) => {
                 let Some(name) = classify(&cycle_kinds(&kinds, &cycle)) else {
                     continue;

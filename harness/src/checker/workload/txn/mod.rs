@@ -13,7 +13,7 @@
 //!
 //! Modules: [`dag`] (lookup-table graphs), [`anomalies`], [`models`], [`graph`], [`search`],
 //! [`champ`] (Elle's iteration order), [`bfs`] (Elle's typed cycle search), [`cycles`], [`report`], [`mops`] (parsing and interning), [`rw_register`],
-//! [`list_append`].
+//! [`list_append`] (with [`list_anomalies`]).
 
 pub(crate) mod anomalies;
 pub(crate) mod bfs;
@@ -21,6 +21,7 @@ pub(crate) mod champ;
 pub(crate) mod cycles;
 pub(crate) mod dag;
 pub(crate) mod graph;
+pub(crate) mod list_anomalies;
 pub mod list_append;
 pub(crate) mod models;
 pub(crate) mod mops;

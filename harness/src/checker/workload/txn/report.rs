@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use glomers_model::Value;
 
-use super::anomalies::{all_implying, cycle_types, Variant, UNKNOWN_TYPES};
+use super::anomalies::{cycle_types, Variant, UNKNOWN_TYPES};
 use super::models::{boundary, impossible_for_anomalies, prohibited_by, validate};
 use super::search::EXISTS_SPECS;
 use crate::checker::RunFacts;
@@ -50,9 +50,8 @@ impl Opts {
             models.to_vec()
         };
         validate(&models)?;
-        let mut prohibited = prohibited_by(models.iter().map(String::as_str));
-        // No `:anomalies` option in Maelstrom; kept for symmetry with Elle.
-        prohibited.extend(all_implying(std::iter::empty()));
+        // Maelstrom passes no `:anomalies` option, so only the models count.
+        let prohibited = prohibited_by(models.iter().map(String::as_str));
         let mut reportable = prohibited.clone();
         reportable.extend(UNKNOWN_TYPES.iter().map(|s| s.to_string()));
         let wants = |v: Variant| {
