@@ -2,7 +2,7 @@
 //! and both: `cargo bench -p glomers-node --bench telemetry_overhead`.
 //!
 //! Each run sends `MESSAGES` echo requests (up to `WINDOW` in flight), waits for every reply,
-//! lets the sinks flush, and reads the process's user+system CPU time from /proc (so the
+//! lets the sinks flush, and reads the process's CPU time from /proc (every thread, so the
 //! exporter threads are counted). Prints the median CPU µs per op per mode, the overhead
 //! against `off`, and how many spans each sink delivered (a sink that falls behind drops
 //! spans rather than slow the node; those are counted too).
@@ -17,19 +17,27 @@ use std::time::{Duration, Instant};
 
 use telemetry_common::OtlpReceiver;
 
-const MESSAGES: u64 = 100_000;
+const MESSAGES: u64 = 200_000;
 const WINDOW: u64 = 1_000;
 const RUNS: usize = 5;
 
-/// utime + stime of a process, in seconds.
+/// CPU time of every thread of a process, in seconds (from /proc/<pid>/task/*/schedstat,
+/// nanosecond resolution; the node's threads live as long as the process).
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
-    // Fields after the command name (which is in parentheses and may contain spaces).
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    // Linux reports clock ticks at USER_HZ, 100 on every mainstream configuration.
-    ticks / 100.0
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("proc tasks")
+        .flatten()
+    {
+        if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
+            ns += stat
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
 }
 
 struct RunResult {
@@ -81,7 +89,7 @@ fn one_run(env: &[(&str, String)], cwd: &Path) -> RunResult {
                 r#"{{"id":{i},"src":"c1","dest":"n0","body":{{"type":"echo","msg_id":{i},"echo":"Please echo {i}"}}}}"#
             )
             .unwrap();
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 stdin.flush().unwrap();
             }
         }

@@ -170,7 +170,11 @@ pub fn init(config: Config) -> Result<(), String> {
         }
     }
 
-    let mut builder = SdkTracerProvider::builder().with_resource(resource(&service_name, None));
+    // Sampling is decided before a span exists (see `handle_span`); the SDK must not
+    // sample again (its default would also read OTEL_TRACES_SAMPLER).
+    let mut builder = SdkTracerProvider::builder()
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .with_resource(resource(&service_name, None));
     if let Some(mem) = config.memory.clone() {
         builder = builder.with_span_processor(mem);
     }
