@@ -10,8 +10,10 @@
 //! and every send learns its one offset.
 //!
 //! Non-owned keys are written only as a fallback, so their cache is assumed stale:
-//! the pipeline reads the key before its first CaS and reports the write (key, new
-//! length) so the owner can be told to refresh.
+//! the pipeline reads the key right before each CaS and reports the write (key, new
+//! length) so the owner can be told to refresh. An owned key whose CaS failed (a
+//! fallback writer is active, i.e. a partition) is treated the same way for a second,
+//! which trades a failed CaS for a read while two nodes write the key.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::log::{Entry, KeyLog};
 use crate::{ErrorCode, Kv, KvError, Node, NodeError};
@@ -42,6 +45,16 @@ struct Slot {
     /// Whether the cache is believed equal to lin-kv (else read before the next CaS).
     fresh: bool,
     owned: bool,
+    /// Until then, someone else is writing this key too: read right before each CaS.
+    contended_until: Option<Instant>,
+}
+
+impl Slot {
+    /// Whether another node may be appending to this key now (we do not own it, or a
+    /// CaS recently found a value we had not written).
+    fn contended(&self) -> bool {
+        !self.owned || self.contended_until.is_some_and(|t| Instant::now() < t)
+    }
 }
 
 /// What the pipeline does next for a key.
@@ -58,6 +71,7 @@ struct Inner {
     /// Non-owned keys this node appended to (key → log length), for the owner.
     foreign_writes: Mutex<HashMap<String, u64>>,
     retry_pause: Duration,
+    contention_window: Duration,
 }
 
 /// The per-key append pipelines of one node, plus its cache of the keys it owns.
@@ -79,6 +93,7 @@ impl Appender {
                 slots: Mutex::new(HashMap::new()),
                 foreign_writes: Mutex::new(HashMap::new()),
                 retry_pause: Duration::from_millis(20),
+                contention_window: Duration::from_secs(1),
             }),
         }
     }
@@ -227,6 +242,14 @@ impl Appender {
         }
     }
 
+    /// A CaS found a value this node did not write: expect more writers for a while.
+    fn mark_contended(&self, key: &str) {
+        if let Some(slot) = lock(&self.inner.slots).get_mut(key) {
+            slot.fresh = false;
+            slot.contended_until = Some(Instant::now() + self.inner.contention_window);
+        }
+    }
+
     async fn run(&self, key: String) {
         let kv_key = kv_key(&key);
         let mut cas_loop = crate::telemetry::cas_loop(&self.inner.node, self.inner.kv.service());
@@ -257,6 +280,11 @@ impl Appender {
                                 let mut slots = lock(&self.inner.slots);
                                 let slot = slots.entry(key.clone()).or_default();
                                 slot.log.adopt(to);
+                                // With another writer about, the cache may be stale
+                                // again by the next batch: read first then.
+                                if slot.contended() {
+                                    slot.fresh = false;
+                                }
                                 slot.owned
                             };
                             if !owned {
@@ -266,7 +294,7 @@ impl Appender {
                             }
                         }
                         Err(KvError::PreconditionFailed(_)) | Err(KvError::KeyDoesNotExist) => {
-                            self.set_fresh(&key, false);
+                            self.mark_contended(&key);
                         }
                         Err(e) => {
                             // Unknown outcome: find out by reading (ids make it safe).
