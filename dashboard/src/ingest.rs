@@ -8,10 +8,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::analysis::{history, messages};
 use crate::index::{Index, IngestedRun};
+use crate::rundir::files::{read_capped, read_head, read_tail, Capped};
+use crate::rundir::scan::{self, RunDir};
+use crate::rundir::{jepsen_log, run_name};
 use crate::self_metrics::SelfMetrics;
-use crate::store::files::{read_capped, read_head, read_tail, Capped};
-use crate::store::scan::{self, RunDir};
-use crate::store::{jepsen_log, run_name};
 use crate::summary::{results, RunSummary, Verdict};
 
 /// Size limits for the files the ingest parses.

@@ -1,7 +1,7 @@
 //! glomers dashboard: indexes a Maelstrom store folder in SQLite, watches it for new runs and
 //! serves pages (runs list, run, compare, trend), a JSON API and Prometheus metrics.
 //!
-//! Data flow: [`store::scan`] finds run folders → [`ingest`] reads each new or changed one
+//! Data flow: [`rundir::scan`] finds run folders → [`ingest`] reads each new or changed one
 //! ([`summary`] from `results.edn` and `jepsen.log`, [`analysis`] from `history.edn`) →
 //! [`index`] stores it → [`web`] renders from the index.
 
@@ -9,8 +9,8 @@ pub mod analysis;
 pub mod config;
 pub mod index;
 pub mod ingest;
+pub mod rundir;
 pub mod self_metrics;
-pub mod store;
 pub mod summary;
 pub mod telemetry;
 pub mod watch;

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use crate::store::files::{list_files, FileEntry};
+use crate::rundir::files::{list_files, FileEntry};
 
 /// What is known about a run's telemetry.
 #[derive(Debug, Clone, Default)]

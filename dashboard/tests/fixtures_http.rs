@@ -240,7 +240,7 @@ async fn no_server_error_anywhere() {
             workloads.push(w);
         }
         // Every raw file of the run.
-        for f in glomers_dashboard::store::files::list_files(&r.path) {
+        for f in glomers_dashboard::rundir::files::list_files(&r.path) {
             uris.push(format!("{base}/file/{}", enc_path(&f.path)));
         }
     }

@@ -56,7 +56,7 @@ fn ingest_big_txn_run() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     copy_tree(&fixtures().join(BIG_TXN), &store.join(BIG_TXN));
-    let size: u64 = glomers_dashboard::store::files::list_files(&store.join(BIG_TXN))
+    let size: u64 = glomers_dashboard::rundir::files::list_files(&store.join(BIG_TXN))
         .iter()
         .map(|f| f.size)
         .sum();

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{lookup, AppError, AppResult, AppState};
-use crate::store::files::resolve_inside;
+use crate::rundir::files::resolve_inside;
 
 /// Largest file served whole.
 pub const MAX_SERVED: u64 = 256 * 1024 * 1024;

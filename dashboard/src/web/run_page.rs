@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use super::format::{self, encode_path};
 use super::{layout, lookup, AppError, AppResult, AppState};
 use crate::analysis::history::HistoryAnalysis;
-use crate::store::files::{list_files, read_tail, FileEntry};
+use crate::rundir::files::{list_files, read_tail, FileEntry};
 use crate::summary::RunSummary;
 use crate::telemetry;
 
