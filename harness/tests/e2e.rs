@@ -6,12 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use glomers_model::history::parse_history;
-use glomers_model::{edn, Value};
+use glomers_model::Value;
 
-fn harness() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_harness"))
-}
+mod e2e_support;
+use e2e_support::{harness, log, results, run, toy, Outcome};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -48,133 +46,13 @@ fn node_bin(name: &str) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// The toy Python node, if python3 is available.
-fn toy() -> Option<PathBuf> {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("python3 not found: skipping a toy-node test");
-        return None;
-    }
-    Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nodes/toy.py"))
-}
-
-fn temp_store(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    std::env::temp_dir().join(format!("glomers-e2e-{tag}-{}-{nanos}", std::process::id()))
-}
-
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    /// The run folder (store/latest resolved).
-    dir: PathBuf,
-    wall: Duration,
-    store: PathBuf,
-}
-
-impl Drop for Outcome {
-    /// Remove the temporary store of a passing test; keep it when the test fails.
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.store);
-        }
-    }
-}
-
-fn run(tag: &str, args: &[&str]) -> Outcome {
-    let store = temp_store(tag);
-    let start = Instant::now();
-    let out = Command::new(harness())
-        .arg("test")
-        .args(args)
-        .arg("--store")
-        .arg(&store)
-        .output()
-        .expect("harness runs");
-    let wall = start.elapsed();
-    let dir = std::fs::canonicalize(store.join("latest")).unwrap_or_else(|_| store.join("latest"));
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        dir,
-        wall,
-        store,
-    }
-}
-
-/// Top-level keys of the first fixture results.edn of a workload, if the fixtures are there.
-fn fixture_keys(workload: &str) -> Option<Vec<String>> {
-    let root = workspace()
-        .parent()?
-        .join("shared/fixtures/maelstrom-store")
-        .join(workload);
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    let text = dirs
-        .iter()
-        .find_map(|d| std::fs::read_to_string(d.join("results.edn")).ok())?;
-    let v = edn::parse(&text).ok()?;
-    Some(
-        v.as_map()?
-            .iter()
-            .filter_map(|(k, _)| k.as_keyword().map(str::to_string))
-            .collect(),
-    )
-}
-
-/// Parse results.edn and check it has every top-level key of the workload's fixture.
-fn results(o: &Outcome, workload: &str) -> Value {
-    let text = std::fs::read_to_string(o.dir.join("results.edn")).unwrap_or_else(|e| {
-        panic!(
-            "no results.edn in {}: {e}\nstderr: {}",
-            o.dir.display(),
-            o.stderr
-        )
-    });
-    let v = edn::parse(&text).expect("results.edn parses");
-    let keys = fixture_keys(workload).unwrap_or_else(|| {
-        [
-            "perf",
-            "timeline",
-            "exceptions",
-            "stats",
-            "availability",
-            "net",
-            "workload",
-            "valid?",
-        ]
-        .map(String::from)
-        .to_vec()
-    });
-    for k in keys {
-        assert!(v.get(&k).is_some(), "results.edn lacks :{k}: {text}");
-    }
-    v
-}
-
+/// The run's history, checked against its history.txt.
 fn history(o: &Outcome) -> Vec<glomers_model::Op> {
-    let text = std::fs::read_to_string(o.dir.join("history.edn")).expect("history.edn");
-    let ops = parse_history(&text).expect("history.edn parses");
+    let ops = e2e_support::history(o);
     let txt = std::fs::read_to_string(o.dir.join("history.txt")).expect("history.txt");
     // Errors are printed unquoted (Clojure `print`), so a multi-line error spans lines.
     assert!(txt.lines().count() >= ops.len());
     ops
-}
-
-fn log(o: &Outcome) -> String {
-    std::fs::read_to_string(o.dir.join("jepsen.log")).expect("jepsen.log")
 }
 
 fn assert_log_phases(log: &str) {

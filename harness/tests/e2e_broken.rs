@@ -9,6 +9,9 @@ use std::process::Command;
 
 use glomers_model::Value;
 
+mod e2e_support;
+use e2e_support::{results, Outcome};
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -33,41 +36,25 @@ fn broken_node() -> Option<PathBuf> {
     Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nodes/broken.py"))
 }
 
+/// A seeded harness run and its parsed results.edn.
 struct Run {
     code: i32,
     results: Value,
-    store: PathBuf,
+    _outcome: Outcome,
 }
 
-impl Drop for Run {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.store);
-        }
-    }
-}
-
-fn run(tag: &str, args: &[&str]) -> Run {
-    let store = std::env::temp_dir().join(format!("glomers-broken-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&store);
-    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("test")
-        .args(args)
-        .args(["--seed", "7", "--store"])
-        .arg(&store)
-        .output()
-        .expect("harness runs");
-    let text = std::fs::read_to_string(store.join("latest/results.edn")).unwrap_or_else(|e| {
-        panic!(
-            "no results.edn ({e})\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+fn run(tag: &str, workload: &str, args: &[&str]) -> Run {
+    let args: Vec<&str> = ["-w", workload]
+        .iter()
+        .chain(args)
+        .chain(&["--seed", "7"])
+        .copied()
+        .collect();
+    let outcome = e2e_support::run(tag, &args);
     Run {
-        code: out.status.code().unwrap_or(-1),
-        results: glomers_model::edn::parse(&text).expect("results.edn parses"),
-        store,
+        code: outcome.code,
+        results: results(&outcome, workload),
+        _outcome: outcome,
     }
 }
 
@@ -80,9 +67,8 @@ fn wrong_echo_is_invalid_with_errors() {
     let Some(bin) = broken_node() else { return };
     let r = run(
         "echo",
+        "echo",
         &[
-            "-w",
-            "echo",
             "--bin",
             bin.to_str().unwrap(),
             "wrong-echo",
@@ -107,9 +93,8 @@ fn duplicate_ids_are_invalid_and_counted() {
     let Some(bin) = broken_node() else { return };
     let r = run(
         "ids",
+        "unique-ids",
         &[
-            "-w",
-            "unique-ids",
             "--bin",
             bin.to_str().unwrap(),
             "dup-ids",
@@ -141,9 +126,8 @@ fn broadcast_without_retries_loses_values_across_partitions() {
     let Some(bin) = broken_node() else { return };
     let r = run(
         "bcast",
+        "broadcast",
         &[
-            "-w",
-            "broadcast",
             "--bin",
             bin.to_str().unwrap(),
             "lossy-broadcast",
@@ -189,9 +173,8 @@ fn naive_g_counter_trusting_stale_seq_kv_is_caught() {
     }
     let r = run(
         "gc",
+        "g-counter",
         &[
-            "-w",
-            "g-counter",
             "--bin",
             bin.to_str().unwrap(),
             "naive",

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use glomers_model::Value;
-use rand::rngs::StdRng;
 use serde_json::json;
 
-use super::{coin, simple_rpc, BoxFut, GenCtx, Generator, Invocation, Session, Workload};
+use super::add_or_read::{AddOrRead, SequentialAdds};
+use super::{BoxFut, Generator, Invocation, Session, Workload};
 use crate::cli::TestOpts;
 use crate::client::{Client, RpcError, DEFAULT_TIMEOUT};
 use crate::schema::{req, BodySchema, Ty};
@@ -29,21 +29,13 @@ pub const READ_OK: BodySchema = BodySchema {
 
 pub struct Broadcast;
 
-struct Gen {
-    next: i64,
-}
-
-impl Generator for Gen {
-    fn next(&mut self, _ctx: &GenCtx<'_>, rng: &mut StdRng) -> Option<Invocation> {
-        Some(if coin(rng) {
-            let v = self.next;
-            self.next += 1;
-            Invocation::new("broadcast", Value::Int(v))
-        } else {
-            Invocation::new("read", Value::Nil)
-        })
-    }
-}
+const RPCS: AddOrRead = AddOrRead {
+    add: "broadcast",
+    add_field: "message",
+    add_ok: &BROADCAST_OK,
+    read_ok: &READ_OK,
+    read_field: "messages",
+};
 
 impl Workload for Broadcast {
     fn name(&self) -> &'static str {
@@ -55,7 +47,7 @@ impl Workload for Broadcast {
     }
 
     fn generator(&self, _opts: &TestOpts) -> Box<dyn Generator> {
-        Box::new(Gen { next: 0 })
+        Box::new(SequentialAdds::new("broadcast"))
     }
 
     fn final_op(&self) -> Option<Invocation> {
@@ -90,16 +82,6 @@ impl Workload for Broadcast {
         op: &'a Invocation,
         timeout: Duration,
     ) -> BoxFut<'a, Result<Value, RpcError>> {
-        Box::pin(async move {
-            if op.f == "broadcast" {
-                let body = json!({"type": "broadcast", "message": op.value.to_json()});
-                simple_rpc(session, node, body, &BROADCAST_OK, timeout).await?;
-                Ok(op.value.clone())
-            } else {
-                let reply =
-                    simple_rpc(session, node, json!({"type": "read"}), &READ_OK, timeout).await?;
-                Ok(Value::from_json(&reply["messages"]))
-            }
-        })
+        Box::pin(RPCS.invoke(session, node, op, timeout))
     }
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use glomers_model::Value;
 use rand::rngs::StdRng;
 use rand::Rng;
-use serde_json::json;
 
-use super::{coin, simple_rpc, BoxFut, GenCtx, Generator, Invocation, Session, Workload};
+use super::add_or_read::AddOrRead;
+use super::{coin, BoxFut, GenCtx, Generator, Invocation, Session, Workload};
 use crate::cli::TestOpts;
 use crate::client::RpcError;
 use crate::schema::{req, BodySchema, Ty};
@@ -22,6 +22,14 @@ pub const ADD_OK: BodySchema = BodySchema {
 pub const READ_OK: BodySchema = BodySchema {
     typ: "read_ok",
     fields: &[req("value", Ty::Int)],
+};
+
+const RPCS: AddOrRead = AddOrRead {
+    add: "add",
+    add_field: "delta",
+    add_ok: &ADD_OK,
+    read_ok: &READ_OK,
+    read_field: "value",
 };
 
 /// `grow_only`: g-counter; otherwise pn-counter.
@@ -78,16 +86,6 @@ impl Workload for Counter {
         op: &'a Invocation,
         timeout: Duration,
     ) -> BoxFut<'a, Result<Value, RpcError>> {
-        Box::pin(async move {
-            if op.f == "add" {
-                let body = json!({"type": "add", "delta": op.value.to_json()});
-                simple_rpc(session, node, body, &ADD_OK, timeout).await?;
-                Ok(op.value.clone())
-            } else {
-                let reply =
-                    simple_rpc(session, node, json!({"type": "read"}), &READ_OK, timeout).await?;
-                Ok(Value::from_json(&reply["value"]))
-            }
-        })
+        Box::pin(RPCS.invoke(session, node, op, timeout))
     }
 }

@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use glomers_model::Value;
-use rand::rngs::StdRng;
-use serde_json::json;
 
-use super::{coin, simple_rpc, BoxFut, GenCtx, Generator, Invocation, Session, Workload};
+use super::add_or_read::{AddOrRead, SequentialAdds};
+use super::{BoxFut, Generator, Invocation, Session, Workload};
 use crate::cli::TestOpts;
 use crate::client::RpcError;
 use crate::schema::{req, BodySchema, Ty};
@@ -24,21 +23,13 @@ pub const READ_OK: BodySchema = BodySchema {
 
 pub struct GSet;
 
-struct Gen {
-    next: i64,
-}
-
-impl Generator for Gen {
-    fn next(&mut self, _ctx: &GenCtx<'_>, rng: &mut StdRng) -> Option<Invocation> {
-        Some(if coin(rng) {
-            let v = self.next;
-            self.next += 1;
-            Invocation::new("add", Value::Int(v))
-        } else {
-            Invocation::new("read", Value::Nil)
-        })
-    }
-}
+const RPCS: AddOrRead = AddOrRead {
+    add: "add",
+    add_field: "element",
+    add_ok: &ADD_OK,
+    read_ok: &READ_OK,
+    read_field: "value",
+};
 
 impl Workload for GSet {
     fn name(&self) -> &'static str {
@@ -50,7 +41,7 @@ impl Workload for GSet {
     }
 
     fn generator(&self, _opts: &TestOpts) -> Box<dyn Generator> {
-        Box::new(Gen { next: 0 })
+        Box::new(SequentialAdds::new("add"))
     }
 
     fn final_op(&self) -> Option<Invocation> {
@@ -64,16 +55,6 @@ impl Workload for GSet {
         op: &'a Invocation,
         timeout: Duration,
     ) -> BoxFut<'a, Result<Value, RpcError>> {
-        Box::pin(async move {
-            if op.f == "add" {
-                let body = json!({"type": "add", "element": op.value.to_json()});
-                simple_rpc(session, node, body, &ADD_OK, timeout).await?;
-                Ok(op.value.clone())
-            } else {
-                let reply =
-                    simple_rpc(session, node, json!({"type": "read"}), &READ_OK, timeout).await?;
-                Ok(Value::from_json(&reply["value"]))
-            }
-        })
+        Box::pin(RPCS.invoke(session, node, op, timeout))
     }
 }

@@ -6,6 +6,7 @@
 //! workload's final phase is a [`FinalPhase`]: one [`ThreadGenerator`] per worker thread
 //! (Jepsen's `gen/each-thread`), optionally clipped to a total time.
 
+pub mod add_or_read;
 pub mod broadcast;
 pub mod counter;
 pub mod echo;
