@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use glomers_model::{Op, OpType, Process, Value};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -292,20 +293,24 @@ fn open_area(path: &Path) -> DrawingArea<SVGBackend<'_>, Shift> {
     SVGBackend::new(path, SIZE).into_drawing_area()
 }
 
-/// Writes latency-raw.svg.
-pub fn latency_raw_svg(history: &[Op], path: &Path, title: &str) -> PlotResult {
-    let points = latency_points(history);
-    let periods = partition_periods(history);
-    let (ylo, yhi) = log_y_range(points.iter().map(|p| p.latency_ms));
-    let fs: Vec<String> = sorted_fs(points.iter().map(|p| p.f.as_str()));
-    let root = open_area(path);
+/// A latency chart over run time: log-scale milliseconds, axes labelled, partitions shaded.
+type LatencyChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>;
+
+fn latency_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: String,
+    x_max: f64,
+    (ylo, yhi): (f64, f64),
+    periods: &[(f64, f64)],
+) -> Result<LatencyChart<'a, 'b>, String> {
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{title} latency"), ("sans-serif", 18))
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(64)
-        .build_cartesian_2d(0f64..x_max(history), (ylo..yhi).log_scale())
+        .build_cartesian_2d(0f64..x_max, (ylo..yhi).log_scale())
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -313,7 +318,24 @@ pub fn latency_raw_svg(history: &[Op], path: &Path, title: &str) -> PlotResult {
         .y_desc("Latency (ms)")
         .draw()
         .map_err(err)?;
-    shade_partitions(&mut chart, &periods, (ylo, yhi))?;
+    shade_partitions(&mut chart, periods, (ylo, yhi))?;
+    Ok(chart)
+}
+
+/// Writes latency-raw.svg.
+pub fn latency_raw_svg(history: &[Op], path: &Path, title: &str) -> PlotResult {
+    let points = latency_points(history);
+    let periods = partition_periods(history);
+    let (ylo, yhi) = log_y_range(points.iter().map(|p| p.latency_ms));
+    let fs: Vec<String> = sorted_fs(points.iter().map(|p| p.f.as_str()));
+    let root = open_area(path);
+    let mut chart = latency_chart(
+        &root,
+        format!("{title} latency"),
+        x_max(history),
+        (ylo, yhi),
+        &periods,
+    )?;
     let mut labelled = false;
     for (shape, f) in fs.iter().enumerate() {
         for t in OUTCOMES {
@@ -351,21 +373,13 @@ pub fn latency_quantiles_svg(history: &[Op], path: &Path, title: &str) -> PlotRe
             .flat_map(|qs| qs.iter().flat_map(|(_, pts)| pts.iter().map(|p| p.1))),
     );
     let root = open_area(path);
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{title} latency quantiles"), ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..x_max(history), (ylo..yhi).log_scale())
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("Time (s)")
-        .y_desc("Latency (ms)")
-        .draw()
-        .map_err(err)?;
-    shade_partitions(&mut chart, &periods, (ylo, yhi))?;
+    let mut chart = latency_chart(
+        &root,
+        format!("{title} latency quantiles"),
+        x_max(history),
+        (ylo, yhi),
+        &periods,
+    )?;
     let mut labelled = false;
     for (shape, (f, qs)) in series.iter().enumerate() {
         for (q, pts) in qs {
