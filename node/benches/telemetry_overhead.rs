@@ -7,13 +7,15 @@
 //! against `off`, and how many spans each sink delivered (a sink that falls behind drops
 //! spans rather than slow the node; those are counted too).
 
+mod echo_driver;
 #[path = "../tests/telemetry_common/mod.rs"]
 mod telemetry_common;
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use echo_driver::Echo;
 
 use telemetry_common::OtlpReceiver;
 
@@ -47,10 +49,7 @@ struct RunResult {
 
 fn one_run(env: &[(&str, String)], cwd: &Path) -> RunResult {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo"));
-    cmd.current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.current_dir(cwd);
     for (k, _) in std::env::vars() {
         if k.starts_with("GLOMERS_") || k.starts_with("OTEL_") {
             cmd.env_remove(k);
@@ -59,61 +58,15 @@ fn one_run(env: &[(&str, String)], cwd: &Path) -> RunResult {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn echo");
-    let pid = child.id();
-    let mut stdin = BufWriter::new(child.stdin.take().unwrap());
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    writeln!(
-        stdin,
-        r#"{{"id":0,"src":"c0","dest":"n0","body":{{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}}}"#
-    )
-    .unwrap();
-    stdin.flush().unwrap();
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains("init_ok"));
+    let mut echo = Echo::start(cmd);
+    let pid = echo.pid();
     // Let startup (runtime, sink threads, first snapshot) settle before measuring.
     std::thread::sleep(Duration::from_millis(300));
     let cpu_before = cpu_seconds(pid);
-
-    let (ack_tx, ack_rx) = std::sync::mpsc::sync_channel::<u64>(WINDOW as usize * 2);
-    let start = Instant::now();
-    let writer = std::thread::spawn(move || {
-        let mut acked = 0;
-        for i in 1..=MESSAGES {
-            while i > acked + WINDOW {
-                acked = ack_rx.recv().unwrap();
-            }
-            writeln!(
-                stdin,
-                r#"{{"id":{i},"src":"c1","dest":"n0","body":{{"type":"echo","msg_id":{i},"echo":"Please echo {i}"}}}}"#
-            )
-            .unwrap();
-            if i.is_multiple_of(64) {
-                stdin.flush().unwrap();
-            }
-        }
-        stdin.flush().unwrap();
-        stdin
-    });
-    let mut received = 0u64;
-    while received < MESSAGES {
-        line.clear();
-        if stdout.read_line(&mut line).unwrap() == 0 {
-            panic!("echo closed stdout");
-        }
-        received += 1;
-        if received.is_multiple_of(64) {
-            let _ = ack_tx.try_send(received);
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
+    let elapsed = echo.pipeline(MESSAGES, WINDOW);
     // Sinks flush spans every 0.5 s and metrics every 1 s: let them finish this run's work.
     std::thread::sleep(Duration::from_millis(1200));
     let cpu = cpu_seconds(pid) - cpu_before;
-    drop(writer.join());
-    let _ = child.kill();
-    let _ = child.wait();
     RunResult {
         cpu_us_per_op: cpu * 1e6 / MESSAGES as f64,
         ops_per_sec: MESSAGES as f64 / elapsed,
