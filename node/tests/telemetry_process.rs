@@ -287,15 +287,20 @@ fn otlp_receiver_gets_spans_and_metrics() {
             .map(|ss| ss.spans.len())
             .sum()
     };
+    // An export can fall between a counted request and its counted reply, so wait for
+    // one whose latest metrics already hold the reply to the client.
     let ok = wait_until(Duration::from_secs(5), || {
         let g = receiver.got.lock().unwrap();
         span_count(&g) >= 22
-            && g.metrics.iter().any(|m| {
-                m.resource_metrics
+            && g.metrics.last().is_some_and(|m| {
+                let names: Vec<&str> = m
+                    .resource_metrics
                     .iter()
                     .flat_map(|rm| &rm.scope_metrics)
                     .flat_map(|sm| &sm.metrics)
-                    .any(|m| m.name == "glomers_client_ops_total")
+                    .map(|m| m.name.as_str())
+                    .collect();
+                names.contains(&"glomers_client_ops_total") && has_echo_ok_to_client(m)
             })
     });
     assert!(ok, "OTLP data missing; stderr:\n{}", node.stderr());
@@ -360,6 +365,25 @@ fn otlp_receiver_gets_spans_and_metrics() {
     drop(g);
     node.kill();
     let _ = std::fs::remove_dir_all(&cwd);
+}
+
+/// Whether a metrics export holds `glomers_messages_sent_total{type="echo_ok",peer="client"}`.
+fn has_echo_ok_to_client(
+    export: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+) -> bool {
+    export
+        .resource_metrics
+        .iter()
+        .flat_map(|rm| &rm.scope_metrics)
+        .flat_map(|sm| &sm.metrics)
+        .filter(|m| m.name == "glomers_messages_sent_total")
+        .any(|m| match &m.data {
+            Some(metric::Data::Sum(sum)) => sum.data_points.iter().any(|p| {
+                attr(&p.attributes, "type") == Some("echo_ok")
+                    && attr(&p.attributes, "peer") == Some("client")
+            }),
+            _ => false,
+        })
 }
 
 fn hex(bytes: &[u8]) -> String {
