@@ -29,9 +29,24 @@ pub struct Args {
     /// Largest history.edn read, in MiB.
     #[arg(long, default_value_t = 256)]
     pub max_history_mib: u64,
+    /// Node telemetry files kept outside the store: the GLOMERS_TELEMETRY_DIR given to nodes
+    /// under real Maelstrom. Node folders are tied to the run whose time window and node ids
+    /// fit (see the run page's Telemetry section).
+    #[arg(long)]
+    pub telemetry_dir: Option<PathBuf>,
+    /// Largest OTLP/HTTP request body accepted on /v1/traces and /v1/metrics, in MiB.
+    #[arg(long, default_value_t = 16)]
+    pub max_otlp_mib: u64,
 }
 
 impl Args {
+    pub fn options(&self) -> crate::Options {
+        crate::Options {
+            telemetry_dir: self.telemetry_dir.clone(),
+            otlp_max_bytes: (self.max_otlp_mib * 1024 * 1024) as usize,
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             results_bytes: self.max_results_mib * 1024 * 1024,

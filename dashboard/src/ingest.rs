@@ -13,6 +13,7 @@ use crate::rundir::scan::{self, RunDir};
 use crate::rundir::{jepsen_log, run_name};
 use crate::self_metrics::SelfMetrics;
 use crate::summary::{results, RunSummary, Verdict};
+use crate::telemetry;
 
 /// Size limits for the files the ingest parses.
 #[derive(Debug, Clone, Copy)]
@@ -133,7 +134,7 @@ fn read_history(
     limits: Limits,
 ) -> Option<history::HistoryAnalysis> {
     match read_capped(&path.join("history.edn"), limits.history_bytes) {
-        Capped::Missing => None,
+        Capped::Missing => read_history_txt(s, path, limits, "history.edn is missing"),
         Capped::TooBig(n) => {
             s.problems.push(format!(
                 "history.edn is {}, over the {} limit; latency charts are not available",
@@ -145,7 +146,10 @@ fn read_history(
         Capped::Error(e) => {
             s.problems
                 .push(format!("history.edn could not be read: {e}"));
-            None
+            read_history_txt(s, path, limits, "history.edn is unreadable")
+        }
+        Capped::Text(text) if text.trim().is_empty() => {
+            read_history_txt(s, path, limits, "history.edn is empty")
         }
         Capped::Text(text) => {
             let h = history::analyse(&text);
@@ -158,6 +162,39 @@ fn read_history(
             }
             Some(h)
         }
+    }
+}
+
+/// The fallback for a run without a usable history.edn: counts from history.txt.
+fn read_history_txt(
+    s: &mut RunSummary,
+    path: &Path,
+    limits: Limits,
+    why: &str,
+) -> Option<history::HistoryAnalysis> {
+    match read_capped(&path.join("history.txt"), limits.history_bytes) {
+        Capped::Text(text) if !text.trim().is_empty() => {
+            // Not a problem of its own: the run page says where the counts came from.
+            let h = history::analyse_txt(&text);
+            tracing::debug!("{}: {why}; using history.txt", path.display());
+            if h.skipped_lines > 0 {
+                s.problems.push(format!(
+                    "history.txt: {} unreadable line(s) skipped, first at {}",
+                    h.skipped_lines,
+                    h.first_error.as_deref().unwrap_or("?")
+                ));
+            }
+            Some(h)
+        }
+        Capped::TooBig(n) => {
+            s.problems.push(format!(
+                "history.txt is {}, over the {} limit; op counts are not available",
+                mb(n),
+                mb(limits.history_bytes)
+            ));
+            None
+        }
+        _ => None,
     }
 }
 
@@ -198,6 +235,9 @@ pub struct Ingester {
     pub index: Arc<Index>,
     pub metrics: Arc<SelfMetrics>,
     pub limits: Limits,
+    /// File-sink telemetry kept outside the store (`--telemetry-dir`), tied to runs by time
+    /// and node id ([`crate::telemetry::assign`]).
+    pub telemetry_dir: Option<PathBuf>,
 }
 
 fn now_ms() -> i64 {
@@ -261,6 +301,7 @@ impl Ingester {
                 report.gone += 1;
             }
         }
+        self.sync_telemetry(&dirs);
         self.metrics.scans.inc();
         self.metrics
             .last_scan_seconds
@@ -269,5 +310,27 @@ impl Ingester {
             self.metrics.runs_indexed.set(n);
         }
         report
+    }
+
+    /// Reads new node telemetry files and ties waiting telemetry to runs.
+    fn sync_telemetry(&self, dirs: &[RunDir]) {
+        let (t, ms) = telemetry::sync::sync_all(
+            &self.index,
+            dirs.iter().map(|d| (d.path.as_path(), d.id())),
+            self.telemetry_dir.as_deref(),
+        );
+        self.metrics.telemetry_spans.inc_by(t.spans as u64);
+        if t.read > 0 || t.assigned > 0 {
+            tracing::info!(
+                "telemetry: {} node folder(s) read ({} spans, {} series, {} bad lines) in {ms:.0} ms; \
+                 {} process(es) tied to runs, {} waiting",
+                t.read,
+                t.spans,
+                t.points,
+                t.skipped_lines,
+                t.assigned,
+                t.unassigned
+            );
+        }
     }
 }

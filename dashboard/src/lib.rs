@@ -3,7 +3,8 @@
 //!
 //! Data flow: [`rundir::scan`] finds run folders → [`ingest`] reads each new or changed one
 //! ([`summary`] from `results.edn` and `jepsen.log`, [`analysis`] from `history.edn`) →
-//! [`index`] stores it → [`web`] renders from the index.
+//! [`index`] stores it → [`web`] renders from the index. Node [`telemetry`] comes from the
+//! file sink (read with each scan) and from OTLP/HTTP pushes (`/v1/traces`, `/v1/metrics`).
 
 pub mod analysis;
 pub mod config;
@@ -26,6 +27,24 @@ use crate::index::Index;
 use crate::ingest::{Ingester, Limits, ScanReport};
 use crate::self_metrics::SelfMetrics;
 
+/// Options beyond the store, index and limits.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// File-sink telemetry kept outside the store (`--telemetry-dir`).
+    pub telemetry_dir: Option<std::path::PathBuf>,
+    /// Largest OTLP/HTTP request body accepted (bytes); larger ones get 413.
+    pub otlp_max_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            telemetry_dir: None,
+            otlp_max_bytes: web::otlp::DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
 /// A dashboard over one store: the index, the ingester and the web state.
 pub struct App {
     pub ingester: Arc<Ingester>,
@@ -35,6 +54,16 @@ pub struct App {
 impl App {
     /// Opens the index (`db`, or in memory) over `store`. Does not scan yet.
     pub fn new(store: &Path, db: Option<&Path>, limits: Limits) -> anyhow::Result<App> {
+        Self::with_options(store, db, limits, Options::default())
+    }
+
+    /// [`App::new`] with [`Options`].
+    pub fn with_options(
+        store: &Path,
+        db: Option<&Path>,
+        limits: Limits,
+        options: Options,
+    ) -> anyhow::Result<App> {
         let store = store
             .canonicalize()
             .with_context(|| format!("store folder {}", store.display()))?;
@@ -51,11 +80,13 @@ impl App {
             index: index.clone(),
             metrics: metrics.clone(),
             limits,
+            telemetry_dir: options.telemetry_dir.clone(),
         });
         let state = web::AppState {
             index,
             metrics,
             store,
+            otlp_max_bytes: options.otlp_max_bytes,
         };
         Ok(App { ingester, state })
     }
@@ -78,7 +109,7 @@ impl App {
 
 /// Runs the dashboard until killed.
 pub async fn serve(args: config::Args) -> anyhow::Result<()> {
-    let app = App::new(&args.store, Some(&args.db), args.limits())?;
+    let app = App::with_options(&args.store, Some(&args.db), args.limits(), args.options())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listen on {}", args.listen))?;

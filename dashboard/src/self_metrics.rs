@@ -1,7 +1,9 @@
 //! The dashboard's own figures (runs ingested, ingest errors, ingest and scan durations),
 //! kept in a Prometheus registry and exported on `/metrics` beside the per-run series.
 
-use prometheus::{Gauge, Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry};
+use prometheus::{
+    Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
 
 /// Counters and timings of the ingest.
 pub struct SelfMetrics {
@@ -12,6 +14,8 @@ pub struct SelfMetrics {
     pub scans: IntCounter,
     pub last_scan_seconds: Gauge,
     pub runs_indexed: IntGauge,
+    pub telemetry_spans: IntCounter,
+    pub otlp_requests: IntCounterVec,
 }
 
 impl SelfMetrics {
@@ -52,6 +56,19 @@ impl SelfMetrics {
             "Runs in the index",
         ))
         .expect("valid metric");
+        let telemetry_spans = IntCounter::with_opts(Opts::new(
+            "glomers_dashboard_telemetry_spans_total",
+            "Node spans stored (file sink and OTLP)",
+        ))
+        .expect("valid metric");
+        let otlp_requests = IntCounterVec::new(
+            Opts::new(
+                "glomers_dashboard_otlp_requests_total",
+                "OTLP/HTTP export requests received, by signal and HTTP status",
+            ),
+            &["signal", "status"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(runs_ingested.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(ingest_errors.clone()),
@@ -59,6 +76,8 @@ impl SelfMetrics {
             Box::new(scans.clone()),
             Box::new(last_scan_seconds.clone()),
             Box::new(runs_indexed.clone()),
+            Box::new(telemetry_spans.clone()),
+            Box::new(otlp_requests.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -70,6 +89,8 @@ impl SelfMetrics {
             scans,
             last_scan_seconds,
             runs_indexed,
+            telemetry_spans,
+            otlp_requests,
         }
     }
 }

@@ -8,7 +8,7 @@
 //! (threads, rate, time limit, final phase), [`nemesis`] (partitions), [`services`] (lin-kv,
 //! seq-kv, lww-kv, lin-tso), [`topology`], [`history`] (recorder), [`store`] (run folder),
 //! [`log`] (jepsen.log), [`console`] (progress and summary), [`rng`] (seeded streams), [`cpu`] (own CPU time),
-//! [`checker`] (results.edn checkers).
+//! [`checker`] (results.edn checkers), [`report`] and [`run_figures`] (`harness report`).
 
 pub mod checker;
 pub mod cli;
@@ -28,6 +28,7 @@ pub mod process;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod run_figures;
 pub mod schema;
 pub mod services;
 pub mod store;

@@ -1,6 +1,8 @@
 //! `harness report DIR...`: one summary row per store run folder, from its results.edn.
 //! Works on real Maelstrom's runs and the harness's alike, so `scripts/challenge` prints
-//! the same table whichever runner produced the run.
+//! the same table whichever runner produced the run. Latency columns are broadcast's stable
+//! latencies when the checker reports them, else client-op latencies from history.edn
+//! (see [`crate::run_figures`]), and the `latency` column says which.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,7 +44,12 @@ pub struct Summary {
     pub availability: Option<f64>,
     pub msgs_per_op_servers: Option<f64>,
     pub msgs_per_op_all: Option<f64>,
-    /// Broadcast's `:stable-latencies` 0.5, 0.99 and 1, in ms.
+    /// `:ok` client ops per second of the main phase (from history.edn).
+    pub ok_per_sec: Option<f64>,
+    /// What the latency columns measure: `stable` (broadcast's `:stable-latencies`) or `op`
+    /// (invoke → ok of client ops, from history.edn).
+    pub latency_kind: Option<&'static str>,
+    /// Latency 0.5, 0.99 and 1 quantiles in ms (named `stable_*` for broadcast's figures).
     pub stable_p50: Option<i64>,
     pub stable_p99: Option<i64>,
     pub stable_max: Option<i64>,
@@ -66,6 +73,8 @@ pub fn summarize(dir: &Path) -> Summary {
         availability: None,
         msgs_per_op_servers: None,
         msgs_per_op_all: None,
+        ok_per_sec: None,
+        latency_kind: None,
         stable_p50: None,
         stable_p99: None,
         stable_max: None,
@@ -112,6 +121,15 @@ pub fn summarize(dir: &Path) -> Summary {
         s.stable_p50 = q(Value::Float(0.5));
         s.stable_p99 = q(Value::Float(0.99));
         s.stable_max = q(Value::Int(1));
+        s.latency_kind = Some("stable");
+    }
+    let ops = crate::run_figures::read(&dir);
+    s.ok_per_sec = ops.ok_per_sec;
+    if s.latency_kind.is_none() && ops.p50_ms.is_some() {
+        s.stable_p50 = ops.p50_ms;
+        s.stable_p99 = ops.p99_ms;
+        s.stable_max = ops.max_ms;
+        s.latency_kind = Some("op");
     }
     s.detail = detail(&s.workload, &workload);
     s
@@ -165,12 +183,24 @@ fn detail(workload: &str, w: &Value) -> String {
                 .map(|v| v.to_string())
                 .unwrap_or_default();
             let _ = write!(out, "error types {types}");
-        }
-        _ => {
-            if let Some(types) = w.get("anomaly-types") {
-                let _ = write!(out, "anomalies {types}");
+            if let Some(lag) = w
+                .get_in(&["worst-realtime-lag", "lag"])
+                .and_then(Value::as_f64)
+            {
+                let _ = write!(out, ", worst realtime lag {lag:.2} s");
             }
         }
+        _ => match w.get("anomaly-types") {
+            Some(types) => {
+                let _ = write!(out, "anomalies {types}");
+            }
+            None if matches!(w.get("valid?"), Some(Value::Bool(true)))
+                && workload.starts_with("txn-") =>
+            {
+                out.push_str("anomalies none");
+            }
+            None => {}
+        },
     }
     if let Some(err) = w.get("error").and_then(Value::as_str) {
         let first = err.lines().next().unwrap_or_default();
@@ -199,8 +229,10 @@ pub fn render_table(rows: &[(String, Summary)]) -> String {
         "verdict",
         "ops",
         "avail",
+        "ok/s",
         "msgs/op srv",
         "msgs/op all",
+        "latency",
         "p50 ms",
         "p99 ms",
         "max ms",
@@ -215,8 +247,10 @@ pub fn render_table(rows: &[(String, Summary)]) -> String {
                 s.verdict.word().to_string(),
                 opt_i(s.ops),
                 opt_f(s.availability, 4),
+                opt_f(s.ok_per_sec, 1),
                 opt_f(s.msgs_per_op_servers, 2),
                 opt_f(s.msgs_per_op_all, 2),
+                s.latency_kind.unwrap_or("-").to_string(),
                 opt_i(s.stable_p50),
                 opt_i(s.stable_p99),
                 opt_i(s.stable_max),
@@ -260,6 +294,8 @@ pub fn to_json(label: &str, s: &Summary) -> serde_json::Value {
         "availability": s.availability,
         "msgs_per_op_servers": s.msgs_per_op_servers,
         "msgs_per_op_all": s.msgs_per_op_all,
+        "ok_per_sec": s.ok_per_sec,
+        "latency_kind": s.latency_kind,
         "stable_latency_ms": {"p50": s.stable_p50, "p99": s.stable_p99, "max": s.stable_max},
         "detail": s.detail,
     })
@@ -299,5 +335,39 @@ mod tests {
         assert_eq!(s.verdict, Verdict::Aborted);
         let table = render_table(&[("3d".into(), s)]);
         assert!(table.lines().count() == 2 && table.contains("aborted"));
+    }
+
+    #[test]
+    fn kafka_and_txn_runs_get_op_latency_and_throughput() {
+        let s = summarize(&fixtures().join("kafka/local__maelstrom-0.2.5__20261122T034330.446Z"));
+        assert_eq!(s.verdict, Verdict::Valid);
+        assert_eq!(s.latency_kind, Some("op"));
+        // 10 s main phase at rate 50: about 50 acknowledged ops a second.
+        let rate = s.ok_per_sec.unwrap();
+        assert!((40.0..=55.0).contains(&rate), "{rate}");
+        assert!(s.stable_p50.unwrap() <= s.stable_p99.unwrap());
+        assert!(s.stable_p99.unwrap() <= s.stable_max.unwrap());
+        assert!(
+            s.detail.contains("worst realtime lag 18.90 s"),
+            "{}",
+            s.detail
+        );
+        let s = summarize(
+            &fixtures().join("txn-rw-register/local__maelstrom-0.2.5__20261122T034357.723Z"),
+        );
+        assert_eq!(s.verdict, Verdict::Invalid);
+        assert_eq!(s.latency_kind, Some("op"));
+        assert!(s.detail.starts_with("anomalies (:G-single"), "{}", s.detail);
+        let table = render_table(&[("6a".into(), s)]);
+        let header = table.lines().next().unwrap();
+        assert!(
+            header.contains("ok/s") && header.contains("latency"),
+            "{header}"
+        );
+        let s =
+            summarize(&fixtures().join(
+                "broadcast/Emmanuel32__distributed-systems-practice__20230511T033437.888-0400",
+            ));
+        assert_eq!(s.latency_kind, Some("stable"));
     }
 }

@@ -71,12 +71,12 @@ fn keys_in_maelstrom_order_and_valid_merge() {
 fn unknown_workload_is_unknown_and_false_beats_unknown() {
     let mut h = H::new();
     h.call(0, MS, 0, "send", Value::Nil);
-    let r = check_all(&h.ops, &facts("lin-kv"));
+    let r = check_all(&h.ops, &facts("no-such-workload"));
     assert_eq!(
         r.get("workload"),
         Some(&glomers_model::edn_map! {
             "valid?" => kw("unknown"),
-            "error" => s("no checker for workload lin-kv yet"),
+            "error" => s("no checker for workload no-such-workload yet"),
         })
     );
     assert_eq!(r.get("valid?"), Some(&kw("unknown")));
@@ -84,7 +84,7 @@ fn unknown_workload_is_unknown_and_false_beats_unknown() {
     // A zero-ok f makes :stats false, which beats the workload's :unknown.
     h.invoke(2 * MS, 1, "poll", Value::Nil);
     h.fail(3 * MS, 1, "poll", Value::Nil);
-    let r = check_all(&h.ops, &facts("lin-kv"));
+    let r = check_all(&h.ops, &facts("no-such-workload"));
     assert_eq!(r.get("valid?"), Some(&Value::Bool(false)));
 }
 

@@ -8,6 +8,7 @@ mod e2e_support;
 use std::collections::BTreeMap;
 
 use e2e_support::{assert_shapes_within_fixtures, history, kinds, log, of_type, results, run, toy};
+use glomers_harness::checker::workload::txn::elle_files::is_cycle_type;
 use glomers_model::{Op, OpType, Process, Value};
 
 fn txn_args<'a>(workload: &'a str, bin: &'a str, mode: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -189,8 +190,10 @@ fn list_append_toy_matches_maelstrom_shapes_and_honours_flags() {
     }
 }
 
-fn broken(workload: &str, mode: &str, models: &str, anomaly: &str) {
-    let Some(bin) = toy() else { return };
+/// Runs a broken toy mode and asserts the run is invalid with `anomaly` among the anomaly
+/// types; returns results.edn (None when python3 is missing).
+fn broken(workload: &str, mode: &str, models: &str, anomaly: &str) -> Option<Value> {
+    let bin = toy()?;
     let bin = bin.to_str().unwrap().to_string();
     let o = run(
         mode,
@@ -209,6 +212,41 @@ fn broken(workload: &str, mode: &str, models: &str, anomaly: &str) {
         found.iter().any(|k| k == anomaly),
         "{workload} {mode}: {found:?}"
     );
+    assert_elle_files(&o.dir, &r);
+    Some(r)
+}
+
+/// `elle/` holds one `<type>.txt` per reported cycle anomaly type, with one `<type> #i`
+/// explanation per case, and nothing else.
+fn assert_elle_files(dir: &std::path::Path, r: &Value) {
+    let cycle_types: Vec<String> = kinds(r, "anomaly-types")
+        .into_iter()
+        .filter(|k| is_cycle_type(k))
+        .collect();
+    let mut written: Vec<String> = std::fs::read_dir(dir.join("elle"))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    written.sort();
+    let mut expected: Vec<String> = cycle_types.iter().map(|t| format!("{t}.txt")).collect();
+    expected.sort();
+    assert_eq!(written, expected);
+    for ty in &cycle_types {
+        let text = std::fs::read_to_string(dir.join("elle").join(format!("{ty}.txt"))).unwrap();
+        let n = cases(r, ty).len();
+        assert!(n > 0);
+        for i in 0..n {
+            assert!(
+                text.contains(&format!("{ty} #{i}\nLet:\n  T1 = {{:index ")),
+                "{ty} #{i}"
+            );
+        }
+        assert!(!text.contains(&format!("{ty} #{n}\n")));
+        assert_eq!(text.matches(": a contradiction!").count(), n);
+    }
 }
 
 #[test]
@@ -224,6 +262,61 @@ fn rw_register_intermediate_read_is_g1b() {
         "read-committed",
         "G1b",
     );
+}
+
+/// The cases of one anomaly type in results.edn.
+fn cases<'a>(r: &'a Value, anomaly: &str) -> &'a [Value] {
+    r.get_in(&["workload", "anomalies", anomaly])
+        .and_then(Value::as_seq)
+        .unwrap_or_default()
+}
+
+/// The (type, key) of each step of a cycle case.
+fn steps(case: &Value) -> Vec<(String, i64)> {
+    case.get("steps")
+        .and_then(Value::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            let ty = s.get("type").and_then(Value::as_keyword).unwrap_or("");
+            let key = s.get("key").and_then(Value::as_i64).unwrap_or(-1);
+            (ty.to_string(), key)
+        })
+        .collect()
+}
+
+#[test]
+fn rw_register_replication_cycle_is_g1c() {
+    let Some(r) = broken("txn-rw-register", "txn-cycle", "read-committed", "G1c") else {
+        return;
+    };
+    // Some G1c case is the two-txn cycle the mode builds: each txn read the other's write of
+    // a different key.
+    let two_keys = cases(&r, "G1c").iter().any(|c| {
+        let s = steps(c);
+        s.len() == 2 && s.iter().all(|(t, _)| t == "wr") && s[0].1 != s[1].1
+    });
+    assert!(
+        two_keys,
+        "{:?}",
+        cases(&r, "G1c").iter().map(steps).collect::<Vec<_>>()
+    );
+    // A txn reading a key the other wrote and then writing it orders that key's versions
+    // both ways.
+    let found = kinds(&r, "anomaly-types");
+    assert!(found.iter().any(|k| k == "cyclic-versions"), "{found:?}");
+}
+
+#[test]
+fn list_append_replication_reorder_is_g0() {
+    let Some(r) = broken("txn-list-append", "txn-cycle", "read-committed", "G0") else {
+        return;
+    };
+    // The lists order two keys' appends of the same two txns oppositely: a pure ww cycle.
+    assert!(cases(&r, "G0").iter().any(|c| {
+        let s = steps(c);
+        s.len() == 2 && s.iter().all(|(t, _)| t == "ww") && s[0].1 != s[1].1
+    }));
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub struct Bucket {
 }
 
 /// Everything derived from one history.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryAnalysis {
     pub ops: u64,
     pub skipped_lines: u64,
@@ -74,6 +74,36 @@ pub struct HistoryAnalysis {
     /// Partition windows (start s, end s).
     pub partitions: Vec<(f64, f64)>,
     pub nemesis_ops: u64,
+    /// False when read from `history.txt`, which has no times: counts only, no latencies,
+    /// throughput or partition windows.
+    #[serde(default = "yes")]
+    pub has_times: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for HistoryAnalysis {
+    fn default() -> Self {
+        HistoryAnalysis {
+            ops: 0,
+            skipped_lines: 0,
+            first_error: None,
+            duration_s: 0.0,
+            fs: Vec::new(),
+            by_f: Vec::new(),
+            overall: Quantiles::default(),
+            overall_ok: 0,
+            cdf: Vec::new(),
+            points: Vec::new(),
+            bucket_s: 0.0,
+            throughput: Vec::new(),
+            partitions: Vec::new(),
+            nemesis_ops: 0,
+            has_times: true,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -281,9 +311,88 @@ pub fn analyse(text: &str) -> HistoryAnalysis {
     b.finish()
 }
 
+/// One `history.txt` line (`process \t :type \t :f \t value [\t error]`) as an op at time 0.
+fn txt_op(line: &str) -> Result<Op, String> {
+    let mut cols = line.split('\t');
+    let process = match cols.next().map(str::trim) {
+        Some(":nemesis") => Process::Nemesis,
+        Some(p) => Process::Client(p.parse().map_err(|_| format!("process {p:?}"))?),
+        None => return Err("empty line".into()),
+    };
+    let typ = cols
+        .next()
+        .and_then(|t| t.trim().strip_prefix(':'))
+        .and_then(OpType::from_name)
+        .ok_or("no :type column")?;
+    let f = cols
+        .next()
+        .and_then(|f| f.trim().strip_prefix(':'))
+        .filter(|f| !f.is_empty())
+        .ok_or("no :f column")?;
+    Ok(Op {
+        index: 0,
+        time: 0,
+        typ,
+        process,
+        f: f.to_string(),
+        value: glomers_model::Value::Nil,
+        extra: Vec::new(),
+    })
+}
+
+/// Analyses a `history.txt` (the fallback when `history.edn` is missing or unreadable): op
+/// counts by `:f` and outcome only, since its lines carry no times.
+pub fn analyse_txt(text: &str) -> HistoryAnalysis {
+    let mut b = Builder::default();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match txt_op(line) {
+            Ok(op) => b.op(&op),
+            Err(e) => {
+                b.a.skipped_lines += 1;
+                if b.a.first_error.is_none() {
+                    b.a.first_error = Some(format!("line {}: {e}", i + 1));
+                }
+            }
+        }
+    }
+    let mut a = b.finish();
+    for f in &mut a.by_f {
+        f.quantiles = Quantiles::default();
+    }
+    a.overall = Quantiles::default();
+    a.overall_ok = 0;
+    a.cdf.clear();
+    a.points.clear();
+    a.throughput.clear();
+    a.partitions.clear();
+    a.duration_s = 0.0;
+    a.has_times = false;
+    a
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_txt_gives_counts_without_times() {
+        let txt = "0\t:invoke\t:read\tnil\n0\t:ok\t:read\t[1 2]\n1\t:invoke\t:broadcast\t3\n\
+                   1\t:info\t:broadcast\t3\t:net-timeout\n:nemesis\t:info\t:start-partition\t:one\n\
+                   garbage\n2\t:invoke\t:read\tnil\n";
+        let a = analyse_txt(txt);
+        assert!(!a.has_times);
+        assert_eq!((a.ops, a.skipped_lines, a.nemesis_ops), (6, 1, 1));
+        let read = a.by_f.iter().find(|f| f.f == "read").unwrap();
+        assert_eq!((read.ok, read.pending), (1, 1));
+        assert_eq!(read.quantiles, Quantiles::default());
+        let b = a.by_f.iter().find(|f| f.f == "broadcast").unwrap();
+        assert_eq!(b.info, 1);
+        assert!(a.points.is_empty() && a.cdf.is_empty() && a.partitions.is_empty());
+        assert!(analyse("").has_times);
+    }
 
     const H: &str = "\
 {:index 0, :time 1000000000, :type :info, :process :nemesis, :f :start-partition, :value :one}

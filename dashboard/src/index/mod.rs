@@ -1,8 +1,10 @@
 //! The embedded SQLite index: one row per run (the figures the list, compare and trend pages
 //! need as columns, the full [`RunSummary`] as JSON) and one history analysis per run. Kept
-//! across restarts, so past runs stay listed and unchanged runs are not read again.
+//! across restarts, so past runs stay listed and unchanged runs are not read again. Node
+//! telemetry (spans, metric series) lives in its own tables, see [`telemetry`].
 
 mod schema;
+pub mod telemetry;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

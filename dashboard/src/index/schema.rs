@@ -1,6 +1,5 @@
 //! The index schema and its migrations, applied in order and recorded in `PRAGMA
-//! user_version`. To extend (telemetry spans and metric points per run come next), append a
-//! migration; never edit one that has shipped.
+//! user_version`. To extend, append a migration; never edit one that has shipped.
 
 use rusqlite::Connection;
 
@@ -53,8 +52,49 @@ const MIGRATIONS: &[&str] = &[
         run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
         analysis_json TEXT NOT NULL
     );",
-    // Telemetry (a later session) goes here as migration 2, e.g. tables `spans` and
-    // `metric_points` keyed by `run_id`, filled from OTLP/HTTP and the file sink.
+    // 2: node telemetry. One `tel_sources` row per node process and transport (a file-sink
+    // folder or an OTLP resource), tied to a run (NULL until a run fits); its spans, and the
+    // latest value of each of its metric series. `run_id` is not a foreign key: re-reading a
+    // run replaces its `runs` row, which must not drop telemetry that came over OTLP.
+    "CREATE TABLE tel_sources (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        run_id TEXT,
+        via TEXT NOT NULL,
+        node TEXT,
+        node_ids TEXT NOT NULL DEFAULT '[]',
+        service TEXT,
+        pid INTEGER,
+        first_ms INTEGER,
+        last_ms INTEGER,
+        run_hint TEXT,
+        fingerprint TEXT NOT NULL DEFAULT '',
+        spans_offset INTEGER NOT NULL DEFAULT 0,
+        skipped_lines INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tel_sources_by_run ON tel_sources (run_id);
+    CREATE TABLE tel_spans (
+        source_id INTEGER NOT NULL REFERENCES tel_sources (id) ON DELETE CASCADE,
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_span_id TEXT,
+        name TEXT NOT NULL,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER NOT NULL,
+        attrs_json TEXT NOT NULL,
+        error INTEGER NOT NULL DEFAULT 0,
+        client_root INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tel_spans_by_trace ON tel_spans (trace_id);
+    CREATE INDEX tel_spans_by_source ON tel_spans (source_id, client_root);
+    CREATE TABLE tel_metrics (
+        source_id INTEGER NOT NULL REFERENCES tel_sources (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        value REAL NOT NULL,
+        time_ms INTEGER,
+        PRIMARY KEY (source_id, name, labels)
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the schema up to date.

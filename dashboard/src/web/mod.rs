@@ -8,8 +8,10 @@ pub mod compare_page;
 pub mod format;
 pub mod layout;
 pub mod metrics;
+pub mod otlp;
 pub mod raw;
 pub mod run_page;
+pub mod run_telemetry;
 pub mod runs_page;
 pub mod trend_page;
 
@@ -20,13 +22,13 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::index::{Index, RunRow};
 use crate::self_metrics::SelfMetrics;
 
-/// Largest request body accepted (the dashboard takes no uploads yet).
+/// Largest request body accepted, OTLP pushes aside (they have their own limit).
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest request target (path and query) accepted.
 pub const MAX_URI: usize = 4096;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub metrics: Arc<SelfMetrics>,
     /// The canonical store folder.
     pub store: PathBuf,
+    /// Largest OTLP/HTTP body accepted.
+    pub otlp_max_bytes: usize,
 }
 
 /// An error page or JSON error with its status.
@@ -171,7 +175,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{workload}/{run}", get(api::one))
         .route("/api/workloads", get(api::workloads))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/traces", post(otlp::traces))
+        .route("/v1/metrics", post(otlp::metrics))
         .route("/assets/{name}", get(assets::handler))
+        // Browsers ask for /favicon.ico on pages without an icon link (/metrics, the API).
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/assets/favicon.svg") }),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(limit_uri))

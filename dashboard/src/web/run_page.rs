@@ -1,12 +1,14 @@
 //! The run page (`/run/<workload>/<folder>`): verdict and the evidence behind it, the figures,
 //! latency and throughput over time with partition windows shaded, counts by `:f`, node logs
-//! (tails and links), raw files, and a link to compare with the previous run.
+//! (tails and links), node telemetry (figures and a span waterfall, `?trace=<id>`), raw
+//! files, and a link to compare with the previous run.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use maud::{html, Markup};
+use serde::Deserialize;
 
 use super::format::{self, encode_path};
-use super::{layout, lookup, AppError, AppResult, AppState};
+use super::{layout, lookup, run_telemetry, AppError, AppResult, AppState};
 use crate::analysis::history::HistoryAnalysis;
 use crate::rundir::files::{list_files, read_tail, FileEntry};
 use crate::summary::RunSummary;
@@ -45,7 +47,7 @@ fn figures(s: &RunSummary, h: Option<&HistoryAnalysis>) -> Markup {
                     @for (label, _, v) in q.entries() { (label) " " (format::ms(Some(v))) " " }
                 } }
             }
-            @if let Some(h) = h {
+            @if let Some(h) = h.filter(|h| h.has_times) {
                 tr { th { "Op latency, ok ops (ms)" } td #op-latency {
                     @for (label, _, v) in h.overall.entries() {
                         span class={ "q q-" (label) } data-value=(v) { (label) " " (format::ms(Some(v))) } " "
@@ -194,6 +196,10 @@ fn charts(id: &str, h: Option<&HistoryAnalysis>) -> Markup {
             h2 { "Over time" }
             @match h {
                 None => p #no-history.muted { "No history.edn: no latency or throughput over time." },
+                Some(h) if !h.has_times => p #history-txt.muted {
+                    "No usable history.edn: the op counts come from history.txt ("
+                    (h.ops) " ops), which has no times, so there are no latencies or charts over time."
+                },
                 Some(h) => {
                     p.muted {
                         (h.ops) " history ops over " (format::num(Some(h.duration_s), 1)) " s; "
@@ -304,37 +310,37 @@ fn raw_files(id: &str, files: &[FileEntry]) -> Markup {
     }
 }
 
-fn telemetry_section(dir: &std::path::Path, id: &str) -> Markup {
-    let t = telemetry::for_run(dir);
-    html! {
-        section #telemetry {
-            h2 { "Telemetry" }
-            @if t.files.is_empty() {
-                p.muted { "No node telemetry for this run (nodes write it when GLOMERS_TELEMETRY is set)." }
-            } @else {
-                p { "Telemetry files (viewer to come):" }
-                ul { @for f in &t.files { li { a href=(file_href(id, &f.path)) { (f.path) } } } }
-            }
-        }
-    }
+/// Query of the run page: `?trace=<32 hex>` picks the trace drawn in the waterfall.
+#[derive(Debug, Default, Deserialize)]
+pub struct RunQuery {
+    pub trace: Option<String>,
 }
 
 pub async fn handler(
     State(state): State<AppState>,
     Path((workload, run)): Path<(String, String)>,
+    Query(q): Query<RunQuery>,
 ) -> AppResult<Markup> {
     let row = lookup(&state, &workload, &run)?;
+    let trace = q.trace.filter(|t| !t.is_empty());
+    if let Some(t) = &trace {
+        if !run_telemetry::valid_trace_id(t) {
+            return Err(AppError::bad_request("trace must be 32 hex digits"));
+        }
+    }
     let (summary, dir, _) = state
         .index
         .summary(&row.id)?
         .ok_or_else(|| AppError::not_found("run summary missing"))?;
     let history = state.index.history(&row.id)?;
     let previous = state.index.previous(&row.id)?;
+    let index = state.index.clone();
     let page = tokio::task::spawn_blocking(move || {
+        let tel = run_telemetry::load(&index, &row.id, trace.as_deref()).map_err(AppError::from)?;
         let files = list_files(&dir);
         let s = &summary;
         let h = history.as_ref();
-        html! {
+        let page = html! {
             h1 #run-title { (s.workload) " · " span.mono { (s.dir_name) } }
             p #run-actions {
                 @if let Some(p) = &previous {
@@ -364,13 +370,15 @@ pub async fn handler(
             (messages(s))
             (charts(&s.id, h))
             (maelstrom_plots(&s.id, &files))
-            (telemetry_section(&dir, &s.id))
+            (run_telemetry::section(&s.id, &tel, &telemetry::files_of_run(&dir)))
             (node_logs(&s.id, &dir, &files))
             (raw_files(&s.id, &files))
-        }
+        };
+        Ok::<_, AppError>((page, row))
     })
     .await
-    .map_err(AppError::internal)?;
+    .map_err(AppError::internal)??;
+    let (page, row) = page;
     let title = format!("{} {}", row.workload, row.dir_name);
     Ok(layout::page(&title, "run", page))
 }

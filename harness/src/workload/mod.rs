@@ -1,6 +1,6 @@
 //! Workloads: one module each (generator, request/response schemas, client behaviour),
-//! registered in [`lookup`]. Adding a workload (lin-kv is the one left) means adding a module
-//! that implements [`Workload`] and one line in [`lookup`] and [`IMPLEMENTED`].
+//! registered in [`lookup`]. Adding a workload means adding a module that implements
+//! [`Workload`] and one line in [`lookup`] and [`IMPLEMENTED`].
 //!
 //! Generators see completions through [`Generator::update`] (Jepsen's `gen/update`), and a
 //! workload's final phase is a [`FinalPhase`]: one [`ThreadGenerator`] per worker thread
@@ -13,6 +13,7 @@ pub mod echo;
 pub mod elle_txns;
 pub mod g_set;
 pub mod kafka;
+pub mod lin_kv;
 pub mod txn;
 pub mod unique_ids;
 
@@ -217,6 +218,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "g-counter",
     "g-set",
     "kafka",
+    "lin-kv",
     "pn-counter",
     "txn-list-append",
     "txn-rw-register",
@@ -234,6 +236,7 @@ pub fn lookup(name: &str) -> Option<Arc<dyn Workload>> {
         "g-counter" => Arc::new(counter::Counter { grow_only: true }),
         "pn-counter" => Arc::new(counter::Counter { grow_only: false }),
         "kafka" => Arc::new(kafka::Kafka::new()),
+        "lin-kv" => Arc::new(lin_kv::LinKv),
         "txn-rw-register" => Arc::new(txn::Txn { append: false }),
         "txn-list-append" => Arc::new(txn::Txn { append: true }),
         _ => return None,

@@ -13,7 +13,12 @@ offset 2, on any key, is acknowledged but never returned by polls), kafka-dup-of
 first send that would get offset 2 gets offset 1 again, overwriting that message), kafka-skip (once per key, a poll
 continuing from where this client's previous poll ended skips one offset), txn-dirty (every
 5th txn with a write applies its writes, then fails with txn-conflict), txn-intermediate (a
-txn writing a key twice installs only its first write).
+txn writing a key twice installs only its first write), txn-cycle (two replicas: a txn is held
+until a concurrent one arrives, then each runs on its own replica, but replication ships the
+other txn's writes there before the reads run, so each txn of the pair observes the other's
+writes (a wr cycle, Elle's G1c, whenever each reads a key the other writes), and the shared
+state applies the pair's writes in opposite orders per key: even keys first-then-second, odd
+keys second-then-first; a txn alone for 0.2 s runs by itself).
 Every node writes its argv to stderr and stays alive after stdin closes.
 """
 import json
@@ -126,7 +131,64 @@ store = {}
 txn_count = [0]
 
 
+def run_txn(txn, view):
+    """The txn's mops run against `view` (a dict, modified): reads filled in."""
+    out = []
+    for f, k, v in txn:
+        if f == "r":
+            cur = view.get(k)
+            out.append([f, k, list(cur) if isinstance(cur, list) else cur])
+        elif f == "append":
+            view[k] = view.get(k, []) + [v]
+            out.append([f, k, v])
+        else:
+            view[k] = v
+            out.append([f, k, v])
+    return out
+
+
+held = []  # txn-cycle: the txn waiting for a partner, at most one
+cycle_lock = threading.Lock()
+
+
+def cycle_run(pair):
+    """txn-cycle: runs one txn, or a pair with mutual visibility; call with cycle_lock held."""
+    if len(pair) == 1:
+        reply(pair[0], {"type": "txn_ok", "txn": run_txn(pair[0]["body"]["txn"], store)})
+        return
+    txns = [m["body"]["txn"] for m in pair]
+    outs = []
+    for i, txn in enumerate(txns):
+        view = dict(store)
+        run_txn(txns[1 - i], view)  # the other replica's writes, replicated ahead of the reads
+        outs.append(run_txn(txn, view))
+    for k in {m[1] for txn in txns for m in txn if m[0] != "r"}:
+        order = txns if k % 2 == 0 else txns[::-1]
+        for txn in order:
+            run_txn([m for m in txn if m[0] != "r" and m[1] == k], store)
+    for m, out in zip(pair, outs):
+        reply(m, {"type": "txn_ok", "txn": out})
+
+
+def cycle_flush(msg):
+    with cycle_lock:
+        if held and held[0] is msg:
+            cycle_run([held.pop()])
+
+
+def cycle_op(msg):
+    with cycle_lock:
+        if held:
+            cycle_run([held.pop(), msg])
+            return
+        held.append(msg)
+    threading.Timer(0.2, cycle_flush, args=(msg,)).start()
+
+
 def txn_op(msg):
+    if mode == "txn-cycle":
+        cycle_op(msg)
+        return
     txn = msg["body"]["txn"]
     writes = [m for m in txn if m[0] != "r"]
     if writes:

@@ -4,13 +4,17 @@
 //! $GLOMERS_TELEMETRY_DIR/                 (default ./glomers-telemetry, relative to the cwd)
 //!   <node-id>/                            e.g. n0
 //!     <start-unix-ms>-<pid>/              one node process (Maelstrom reuses node ids across runs)
-//!       meta.json                         who wrote this folder and when (rewritten each flush)
+//!       meta.json                         who wrote this folder and when (see below)
 //!       spans.jsonl                       one finished span per line (appended every ≤ 0.5 s)
-//!       metrics.prom                      latest Prometheus text snapshot (replaced every 1 s)
+//!       metrics.prom                      latest Prometheus text snapshot (replaced every 1 s
+//!                                         when it changed)
 //! ```
 //!
 //! `meta.json`: `{"schema":1,"node_id":"n0","node_ids":["n0","n1"],"binary":"broadcast",
 //! "service_name":"broadcast","pid":4242,"start_unix_ms":…,"last_flush_unix_ms":…}`.
+//! It is written at start and rewritten along with `metrics.prom`, at most every 5 s, so
+//! `last_flush_unix_ms` trails the node's last activity by at most ~6 s (an idle node writes
+//! nothing: on ext4 every replace-by-rename costs an inode, a writeback and a discard).
 //! A run's nodes are the folders whose `[start_unix_ms, last_flush_unix_ms]` falls inside the
 //! run's time window; under the harness the directory is the run's own `telemetry/` folder.
 //!
@@ -20,25 +24,30 @@
 //! "status":"error" (only on failure),"links":[{"trace_id":…,"span_id":…}] (only when present)}`.
 //! A killed node may leave a torn last line: readers skip lines that do not parse.
 //!
-//! `metrics.prom` and `meta.json` are written to a `.tmp` file and renamed, so a reader never
-//! sees half a file.
+//! `metrics.prom` and `meta.json` are replaced whole, so a reader never sees half a file: the
+//! new text is written to a hidden sibling (`.metrics.prom.next`) which is then swapped with
+//! the visible file in one step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere, or where the
+//! filesystem lacks it, a rename over the old file). Swapping keeps both inodes and their
+//! blocks in use, where a rename over the old file would free one inode and allocate another
+//! each second (on ext4 with `discard`, the costliest thing a busy node's telemetry did).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opentelemetry_sdk::trace::SpanData;
 use prometheus::proto::MetricFamily;
 use serde_json::json;
 
-use super::metrics::encode_text;
 use super::pipeline::{Identity, Sink};
 use super::record::write_json_line;
 
 pub(crate) const META_FILE: &str = "meta.json";
 pub(crate) const SPANS_FILE: &str = "spans.jsonl";
 pub(crate) const METRICS_FILE: &str = "metrics.prom";
+/// `meta.json` is rewritten at most this often.
+const META_EVERY: Duration = Duration::from_secs(5);
 
 /// Writes one node process's telemetry folder.
 pub(crate) struct FileSink {
@@ -46,6 +55,7 @@ pub(crate) struct FileSink {
     interval: Duration,
     folder: Option<PathBuf>,
     meta: Option<serde_json::Value>,
+    meta_written: Option<Instant>,
     spans: Option<BufWriter<File>>,
 }
 
@@ -56,6 +66,7 @@ impl FileSink {
             interval,
             folder: None,
             meta: None,
+            meta_written: None,
             spans: None,
         }
     }
@@ -90,7 +101,9 @@ impl FileSink {
         };
         meta["last_flush_unix_ms"] = json!(unix_ms(SystemTime::now()));
         let text = serde_json::to_string_pretty(meta).map_err(|e| e.to_string())?;
-        write_atomic(&folder, META_FILE, text.as_bytes())
+        write_atomic(&folder, META_FILE, text.as_bytes())?;
+        self.meta_written = Some(Instant::now());
+        Ok(())
     }
 }
 
@@ -128,11 +141,11 @@ impl Sink for FileSink {
         self.write_meta()
     }
 
-    fn spans(&mut self, batch: Vec<SpanData>) -> Result<(), String> {
+    fn spans(&mut self, batch: std::vec::Drain<'_, SpanData>) -> Result<(), String> {
         let result = (|| {
             let w = self.ensure_open()?;
-            for span in &batch {
-                write_json_line(&mut *w, span).map_err(|e| e.to_string())?;
+            for span in batch {
+                write_json_line(&mut *w, &span).map_err(|e| e.to_string())?;
             }
             w.flush().map_err(|e| e.to_string())
         })();
@@ -143,21 +156,87 @@ impl Sink for FileSink {
         result
     }
 
-    fn metrics(&mut self, families: &[MetricFamily]) -> Result<(), String> {
-        let text = encode_text(families);
+    fn metrics(&mut self, _families: &[MetricFamily], text: &str) -> Result<(), String> {
         let folder = self.folder()?.to_path_buf();
-        fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-        write_atomic(&folder, METRICS_FILE, text.as_bytes())?;
-        self.write_meta()
+        if write_atomic(&folder, METRICS_FILE, text.as_bytes()).is_err() {
+            // The folder may have been removed: recreate it and try once more.
+            fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+            write_atomic(&folder, METRICS_FILE, text.as_bytes())?;
+            self.meta_written = None;
+        }
+        if self
+            .meta_written
+            .is_none_or(|at| at.elapsed() >= META_EVERY)
+        {
+            self.write_meta()?;
+        }
+        Ok(())
     }
 
     fn metrics_interval(&self) -> Duration {
         self.interval
     }
+
+    fn resend_unchanged_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// Replace `name` in `dir` with `bytes` in one step; see the module doc.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let dest = dir.join(name);
+    if dest.exists() {
+        let next = dir.join(format!(".{name}.next"));
+        let write = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&next)?;
+            // Overwrite in place and trim the tail: no blocks freed or allocated when the
+            // text keeps about its size.
+            f.write_all(bytes)?;
+            f.set_len(bytes.len() as u64)
+        };
+        if write().is_ok() && exchange(&next, &dest) {
+            return Ok(());
+        }
+    }
+    replace_by_rename(dir, name, bytes)
+}
+
+/// Swap two paths atomically; `false` when the platform or filesystem cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(a), Ok(b)) = (
+        CString::new(a.as_os_str().as_bytes()),
+        CString::new(b.as_os_str().as_bytes()),
+    ) else {
+        return false;
+    };
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call;
+    // renameat2 only reads them.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    rc == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> bool {
+    false
 }
 
 /// Write `name` in `dir` through a temporary file and a rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+fn replace_by_rename(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
     let tmp = dir.join(format!(".{name}.tmp"));
     let dest = dir.join(name);
     let write = || -> std::io::Result<()> {
@@ -191,4 +270,33 @@ pub(crate) fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replacing_keeps_whole_texts_of_any_length() {
+        let dir = std::env::temp_dir().join(format!(
+            "glomers-file-sink-{}-{}",
+            std::process::id(),
+            unix_ms(SystemTime::now())
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        for text in [
+            "first, a long text\n",
+            "short\n",
+            "third: longer than short\n",
+        ] {
+            write_atomic(&dir, METRICS_FILE, text.as_bytes()).unwrap();
+            assert_eq!(fs::read_to_string(dir.join(METRICS_FILE)).unwrap(), text);
+        }
+        if cfg!(target_os = "linux") {
+            // The previous text waits in the hidden sibling, trimmed to its own length.
+            let next = fs::read_to_string(dir.join(format!(".{METRICS_FILE}.next"))).unwrap();
+            assert_eq!(next, "short\n");
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -1,5 +1,6 @@
 //! The Prometheus registry and every `glomers_*` metric a node exports (names and labels
-//! as DESIGN.md's Telemetry table says), plus the text encoding of a snapshot.
+//! as DESIGN.md's Telemetry table says), the text encoding of a snapshot, and
+//! [`HandleCache`], which keeps the labelled children of the hot metrics at hand.
 
 use prometheus::{
     exponential_buckets, Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry,
@@ -146,6 +147,46 @@ pub(crate) fn encode_text(families: &[prometheus::proto::MetricFamily]) -> Strin
     String::from_utf8(buf).unwrap_or_default()
 }
 
+/// Labelled children of one metric vector, found by a linear scan of a few entries instead
+/// of `with_label_values` (which hashes every label and takes a lock on each call). Meant
+/// to live in a `thread_local!`, one per hot metric; a node sees a handful of label sets.
+pub(crate) struct HandleCache<M> {
+    entries: Vec<(Box<[Box<str>]>, M)>,
+}
+
+/// Label sets cached per metric at most; any further ones go through the vector directly
+/// (label values come from message types, which a peer could vary without bound).
+const CACHE_CAP: usize = 128;
+
+impl<M> HandleCache<M> {
+    pub const fn new() -> HandleCache<M> {
+        HandleCache {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Run `f` on the child for `labels`, made by `make` the first time.
+    pub fn with<R>(
+        &mut self,
+        labels: &[&str],
+        make: impl FnOnce(&[&str]) -> M,
+        f: impl FnOnce(&M) -> R,
+    ) -> R {
+        let hit = self.entries.iter().position(|(k, _)| {
+            k.len() == labels.len() && k.iter().zip(labels).all(|(a, b)| **a == **b)
+        });
+        match hit {
+            Some(i) => f(&self.entries[i].1),
+            None if self.entries.len() < CACHE_CAP => {
+                let key = labels.iter().map(|l| Box::from(*l)).collect();
+                self.entries.push((key, make(labels)));
+                f(&self.entries.last().expect("pushed").1)
+            }
+            None => f(&make(labels)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +203,32 @@ mod tests {
             "glomers_messages_sent_total{node=\"n0\",peer=\"client\",type=\"echo_ok\"} 1"
         ));
         assert!(text.contains("glomers_rpc_duration_seconds_bucket{"));
+    }
+
+    #[test]
+    fn handle_cache_counts_into_the_right_child() {
+        let m = Metrics::new();
+        let mut cache = HandleCache::new();
+        let make = |l: &[&str]| m.sent.with_label_values(l);
+        for _ in 0..3 {
+            cache.with(&["n0", "echo_ok", "client"], make, |c| c.inc());
+        }
+        cache.with(&["n0", "gossip", "node"], make, |c| c.inc());
+        cache.with(&["n1", "echo_ok", "client"], make, |c| c.inc());
+        assert_eq!(cache.entries.len(), 3);
+        for i in 0..CACHE_CAP + 5 {
+            let ty = format!("t{i}");
+            cache.with(&["n0", &ty, "node"], make, |c| c.inc());
+        }
+        assert_eq!(cache.entries.len(), CACHE_CAP);
+        let text = m.encode_text();
+        for line in [
+            r#"glomers_messages_sent_total{node="n0",peer="client",type="echo_ok"} 3"#,
+            r#"glomers_messages_sent_total{node="n0",peer="node",type="gossip"} 1"#,
+            r#"glomers_messages_sent_total{node="n1",peer="client",type="echo_ok"} 1"#,
+            r#"glomers_messages_sent_total{node="n0",peer="node",type="t131"} 1"#,
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
     }
 }

@@ -92,8 +92,10 @@ pub use propagation::KEY as TRACEPARENT_KEY;
 pub use record::{LinkRecord, SpanRecord};
 pub use spans::TARGET as SPAN_TARGET;
 
-use metrics::Metrics;
+use metrics::{HandleCache, Metrics};
 use pipeline::{DropCounter, Identity, QueueProcessor, Starter};
+use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
+use std::cell::RefCell;
 
 struct State {
     metrics: Metrics,
@@ -298,20 +300,61 @@ fn body_type(body: &Value) -> &str {
         .unwrap_or("unknown")
 }
 
+thread_local! {
+    static SENT: RefCell<HandleCache<IntCounter>> = const { RefCell::new(HandleCache::new()) };
+    static RECEIVED: RefCell<HandleCache<IntCounter>> = const { RefCell::new(HandleCache::new()) };
+    static CLIENT_OPS: RefCell<HandleCache<IntCounter>> = const { RefCell::new(HandleCache::new()) };
+    static FANOUT: RefCell<HandleCache<Histogram>> = const { RefCell::new(HandleCache::new()) };
+    static BATCH_VALUES: RefCell<HandleCache<Histogram>> = const { RefCell::new(HandleCache::new()) };
+}
+
+/// `histogram{node}.observe(v)` through this thread's cached handle.
+fn observe(
+    cache: &'static std::thread::LocalKey<RefCell<HandleCache<Histogram>>>,
+    vec: &HistogramVec,
+    node: &str,
+    v: f64,
+) {
+    let make = |l: &[&str]| vec.with_label_values(l);
+    let direct = cache.with(|c| match c.try_borrow_mut() {
+        Ok(mut c) => {
+            c.with(&[node], make, |h| h.observe(v));
+            false
+        }
+        Err(_) => true,
+    });
+    if direct {
+        vec.with_label_values(&[node]).observe(v);
+    }
+}
+
+/// `counter{labels} += 1` through this thread's cached handle.
+fn count(
+    cache: &'static std::thread::LocalKey<RefCell<HandleCache<IntCounter>>>,
+    vec: &IntCounterVec,
+    labels: &[&str],
+) {
+    let make = |l: &[&str]| vec.with_label_values(l);
+    let direct = cache.with(|c| match c.try_borrow_mut() {
+        Ok(mut c) => {
+            c.with(labels, make, |h| h.inc());
+            false
+        }
+        Err(_) => true,
+    });
+    if direct {
+        vec.with_label_values(labels).inc();
+    }
+}
+
 /// An inbound message after parsing: count it, and take any trace context out of its body.
 pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanContext> {
     let st = state()?;
     let kind = peer_kind(node, &env.src);
     let ty = body_type(&env.body);
-    st.metrics
-        .received
-        .with_label_values(&[node.id(), ty, kind])
-        .inc();
+    count(&RECEIVED, &st.metrics.received, &[node.id(), ty, kind]);
     if kind == "client" && env.in_reply_to().is_none() {
-        st.metrics
-            .client_ops
-            .with_label_values(&[node.id(), ty])
-            .inc();
+        count(&CLIENT_OPS, &st.metrics.client_ops, &[node.id(), ty]);
     }
     if kind == "node" {
         propagation::take(&mut env.body)
@@ -385,10 +428,7 @@ pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("unknown");
-    st.metrics
-        .sent
-        .with_label_values(&[node.id(), ty, kind])
-        .inc();
+    count(&SENT, &st.metrics.sent, &[node.id(), ty, kind]);
     if kind == "node" && dest != node.id() {
         propagation::inject_current(body);
     }
@@ -468,18 +508,44 @@ pub fn gossip_round(node: &Node, fanout: usize, batch_values: usize) -> Span {
     let Some(st) = state() else {
         return Span::none();
     };
-    st.metrics
-        .gossip_fanout
-        .with_label_values(&[node.id()])
-        .observe(fanout as f64);
-    st.metrics
-        .gossip_batch_values
-        .with_label_values(&[node.id()])
-        .observe(batch_values as f64);
+    observe_round(st, node, fanout, batch_values);
     if !child_or_root(st) {
         return Span::none();
     }
     spans::gossip_round(node.id(), fanout, batch_values)
+}
+
+/// The gossip rounds of one protocol step (each `(fanout, batch_values)`), for challenges
+/// whose steps may make several rounds at once: every round is recorded in the
+/// `glomers_gossip_fanout` / `glomers_gossip_batch_values` histograms, and one `gossip_round`
+/// span covers the step (`fanout` = the rounds' total, `batch_values` = their largest).
+/// No rounds, or telemetry off: a disabled span and nothing recorded.
+pub fn gossip_rounds(node: &Node, rounds: &[(usize, usize)]) -> Span {
+    let Some(st) = state() else {
+        return Span::none();
+    };
+    if rounds.is_empty() {
+        return Span::none();
+    }
+    for &(fanout, batch) in rounds {
+        observe_round(st, node, fanout, batch);
+    }
+    if !child_or_root(st) {
+        return Span::none();
+    }
+    let fanout = rounds.iter().map(|r| r.0).sum();
+    let batch = rounds.iter().map(|r| r.1).max().unwrap_or(0);
+    spans::gossip_round(node.id(), fanout, batch)
+}
+
+fn observe_round(st: &State, node: &Node, fanout: usize, batch_values: usize) {
+    observe(&FANOUT, &st.metrics.gossip_fanout, node.id(), fanout as f64);
+    observe(
+        &BATCH_VALUES,
+        &st.metrics.gossip_batch_values,
+        node.id(),
+        batch_values as f64,
+    );
 }
 
 /// The trace context of the current span (e.g. the `handle` span of a client's

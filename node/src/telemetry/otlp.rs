@@ -17,6 +17,9 @@ use super::pipeline::{Identity, Sink};
 use super::prom_otlp::to_request;
 use super::record::unix_nanos;
 
+/// An unchanged metrics snapshot is pushed again after this long (a heartbeat).
+const RESEND_UNCHANGED: Duration = Duration::from_secs(10);
+
 pub(crate) struct OtlpSink {
     cfg: OtlpConfig,
     rt: tokio::runtime::Runtime,
@@ -110,7 +113,8 @@ impl Sink for OtlpSink {
         Ok(())
     }
 
-    fn spans(&mut self, batch: Vec<SpanData>) -> Result<(), String> {
+    fn spans(&mut self, batch: std::vec::Drain<'_, SpanData>) -> Result<(), String> {
+        let batch: Vec<SpanData> = batch.collect();
         let exporter = self
             .spans
             .as_ref()
@@ -120,7 +124,7 @@ impl Sink for OtlpSink {
             .map_err(|e| e.to_string())
     }
 
-    fn metrics(&mut self, families: &[MetricFamily]) -> Result<(), String> {
+    fn metrics(&mut self, families: &[MetricFamily], _text: &str) -> Result<(), String> {
         let req = to_request(
             families,
             self.resource.clone(),
@@ -151,6 +155,11 @@ impl Sink for OtlpSink {
 
     fn metrics_interval(&self) -> Duration {
         self.cfg.metrics_interval
+    }
+
+    /// Cumulative series stay current at the collector even when nothing changes.
+    fn resend_unchanged_after(&self) -> Option<Duration> {
+        Some(RESEND_UNCHANGED.max(self.cfg.metrics_interval))
     }
 }
 

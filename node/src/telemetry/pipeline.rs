@@ -1,10 +1,13 @@
-//! The span queue between the node and its sinks: a span processor whose `on_end` only
-//! hands the span to a bounded queue (dropping and counting when full), and one worker
-//! thread per sink that batches spans, takes metric snapshots on the sink's interval and
-//! reports failures once on stderr while counting what is lost.
+//! The span buffer between the node and its sinks: a span processor whose `on_end` only
+//! pushes the span onto a bounded buffer (dropping and counting when full), and one worker
+//! thread per sink that takes the whole buffer at once, takes metric snapshots on the sink's
+//! interval and reports failures once on stderr while counting what is lost.
+//!
+//! The node never wakes a worker per span (a futex wake and a context switch cost more than
+//! the span itself): a worker sleeps until its next flush is due, or until the buffer holds
+//! [`WAKE_AT`] spans.
 
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
@@ -14,10 +17,14 @@ use opentelemetry_sdk::Resource;
 use prometheus::proto::MetricFamily;
 use prometheus::{IntCounterVec, Registry};
 
+use super::metrics::encode_text;
+
 /// Spans waiting for one sink, at most.
-const QUEUE: usize = 8192;
+const QUEUE: usize = 16_384;
+/// A worker is woken early when this many spans wait.
+const WAKE_AT: usize = 2048;
 /// Spans per export, at most.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 2048;
 /// Spans are exported at least this often.
 const SPAN_INTERVAL: Duration = Duration::from_millis(500);
 /// Failure/recovery notices a sink may print in its whole life.
@@ -42,18 +49,52 @@ pub(crate) trait Sink: Send + 'static {
     /// Called once, when the node's identity is known.
     fn start(&mut self, id: &Identity) -> Result<(), String>;
     /// Write or send a batch of finished spans.
-    fn spans(&mut self, batch: Vec<SpanData>) -> Result<(), String>;
-    /// Write or send a snapshot of every metric.
-    fn metrics(&mut self, families: &[MetricFamily]) -> Result<(), String>;
-    /// How often `metrics` is called.
+    fn spans(&mut self, batch: std::vec::Drain<'_, SpanData>) -> Result<(), String>;
+    /// Write or send a snapshot of every metric (`text`: the Prometheus text exposition of
+    /// `families`).
+    fn metrics(&mut self, families: &[MetricFamily], text: &str) -> Result<(), String>;
+    /// How often a snapshot is taken.
     fn metrics_interval(&self) -> Duration;
+    /// A snapshot equal to the last one delivered is skipped, unless this long has passed
+    /// since (`None`: always skipped). Idle nodes then cost nothing.
+    fn resend_unchanged_after(&self) -> Option<Duration>;
 }
 
-// Nearly every message is a span: boxing it would cost an allocation per span.
-#[allow(clippy::large_enum_variant)]
-enum Msg {
-    Span(SpanData),
-    Start(Arc<Identity>),
+/// What the node hands one sink's worker.
+#[derive(Default)]
+struct Inbox {
+    spans: Vec<SpanData>,
+    start: Option<Arc<Identity>>,
+    closed: bool,
+}
+
+/// One sink's inbox and the condition its worker sleeps on.
+#[derive(Default)]
+struct Mailbox {
+    inbox: Mutex<Inbox>,
+    wake: Condvar,
+}
+
+impl Mailbox {
+    fn lock(&self) -> MutexGuard<'_, Inbox> {
+        // A poisoned lock only means a panic elsewhere; the buffer itself stays usable.
+        self.inbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queue a span; `false` when the buffer is full (the span is dropped).
+    fn push(&self, span: SpanData) -> bool {
+        let mut inbox = self.lock();
+        if inbox.spans.len() >= QUEUE {
+            return false;
+        }
+        inbox.spans.push(span);
+        let wake = inbox.spans.len() == WAKE_AT;
+        drop(inbox);
+        if wake {
+            self.wake.notify_one();
+        }
+        true
+    }
 }
 
 /// Counts what sinks lose, labelled with the node id once known.
@@ -70,16 +111,16 @@ impl DropCounter {
     }
 }
 
-/// The span processor feeding every sink's queue.
+/// The span processor feeding every sink's buffer.
 pub(crate) struct QueueProcessor {
-    queues: Vec<(&'static str, SyncSender<Msg>)>,
+    boxes: Vec<(&'static str, Arc<Mailbox>)>,
     drops: DropCounter,
 }
 
 impl std::fmt::Debug for QueueProcessor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QueueProcessor")
-            .field("sinks", &self.queues.len())
+            .field("sinks", &self.boxes.len())
             .finish()
     }
 }
@@ -92,41 +133,50 @@ impl QueueProcessor {
         registry: Registry,
         drops: DropCounter,
     ) -> (QueueProcessor, Starter) {
-        let mut queues = Vec::new();
+        let mut boxes = Vec::new();
         for sink in sinks {
-            let (tx, rx) = sync_channel(QUEUE);
+            let mailbox = Arc::new(Mailbox::default());
             let name = sink.name();
             let registry = registry.clone();
             let drops = drops.clone();
+            let worker_box = mailbox.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("telemetry-{name}"))
-                .spawn(move || Worker::new(sink, registry, drops).run(rx));
+                .spawn(move || Worker::new(sink, registry, drops).run(&worker_box));
             match spawned {
-                Ok(_) => queues.push((name, tx)),
+                Ok(_) => boxes.push((name, mailbox)),
                 Err(e) => {
                     tracing::warn!(sink = name, error = %e, "telemetry sink thread not started")
                 }
             }
         }
         let starter = Starter {
-            queues: queues.iter().map(|(_, tx)| tx.clone()).collect(),
+            boxes: boxes.iter().map(|(_, b)| b.clone()).collect(),
         };
-        (QueueProcessor { queues, drops }, starter)
+        (QueueProcessor { boxes, drops }, starter)
+    }
+}
+
+impl Drop for QueueProcessor {
+    fn drop(&mut self) {
+        for (_, b) in &self.boxes {
+            b.lock().closed = true;
+            b.wake.notify_one();
+        }
     }
 }
 
 /// Announces the node's identity to every sink worker.
 pub(crate) struct Starter {
-    queues: Vec<SyncSender<Msg>>,
+    boxes: Vec<Arc<Mailbox>>,
 }
 
 impl Starter {
     pub fn start(&self, id: Identity) {
         let id = Arc::new(id);
-        for q in &self.queues {
-            // Blocking send: the identity must not be lost to a full queue, and a worker
-            // drains its queue even before it starts.
-            let _ = q.send(Msg::Start(id.clone()));
+        for b in &self.boxes {
+            b.lock().start = Some(id.clone());
+            b.wake.notify_one();
         }
     }
 }
@@ -135,15 +185,15 @@ impl SpanProcessor for QueueProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        let Some(((last_name, last), rest)) = self.queues.split_last() else {
+        let Some(((last_name, last), rest)) = self.boxes.split_last() else {
             return;
         };
-        for (name, q) in rest {
-            if let Err(TrySendError::Full(_)) = q.try_send(Msg::Span(span.clone())) {
+        for (name, b) in rest {
+            if !b.push(span.clone()) {
                 self.drops.add(name, 1);
             }
         }
-        if let Err(TrySendError::Full(_)) = last.try_send(Msg::Span(span)) {
+        if !last.push(span) {
             self.drops.add(last_name, 1);
         }
     }
@@ -163,6 +213,8 @@ struct Worker {
     drops: DropCounter,
     failing: bool,
     notices: u32,
+    /// The last snapshot delivered, and when.
+    delivered: Option<(String, Instant)>,
 }
 
 impl Worker {
@@ -173,18 +225,22 @@ impl Worker {
             drops,
             failing: false,
             notices: 0,
+            delivered: None,
         }
     }
 
-    fn run(mut self, rx: Receiver<Msg>) {
-        let mut batch = Vec::new();
-        // Spans ended before init (there should be none) wait for the identity.
-        let id = loop {
-            match rx.recv() {
-                Ok(Msg::Start(id)) => break id,
-                Ok(Msg::Span(s)) if batch.len() < QUEUE => batch.push(s),
-                Ok(Msg::Span(_)) => self.drops.add(self.sink.name(), 1),
-                Err(_) => return,
+    fn run(mut self, mailbox: &Mailbox) {
+        // Wait for the identity; spans ended before init (there should be none) wait too.
+        let id = {
+            let mut inbox = mailbox.lock();
+            loop {
+                if inbox.closed {
+                    return;
+                }
+                if let Some(id) = inbox.start.take() {
+                    break id;
+                }
+                inbox = mailbox.wake.wait(inbox).unwrap_or_else(|p| p.into_inner());
             }
         };
         let started = self.sink.start(&id);
@@ -194,47 +250,67 @@ impl Worker {
         let mut next_spans = now + SPAN_INTERVAL;
         // A first snapshot right away, so files exist from the start of the run.
         let mut next_metrics = now;
+        let mut batch = Vec::new();
         loop {
-            let now = Instant::now();
-            let wait = next_spans.min(next_metrics).saturating_duration_since(now);
-            match rx.recv_timeout(wait) {
-                Ok(Msg::Span(s)) => {
-                    batch.push(s);
-                    if batch.len() >= MAX_BATCH {
-                        self.flush_spans(&mut batch);
+            let closed = {
+                let mut inbox = mailbox.lock();
+                loop {
+                    let now = Instant::now();
+                    let due = next_spans.min(next_metrics);
+                    if inbox.closed || now >= due || inbox.spans.len() >= WAKE_AT {
+                        break;
                     }
+                    inbox = mailbox
+                        .wake
+                        .wait_timeout(inbox, due - now)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|p| p.into_inner().0);
                 }
-                Ok(Msg::Start(_)) | Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.flush_spans(&mut batch);
-                    self.snapshot();
-                    return;
-                }
-            }
+                // Take every waiting span; the emptied batch's allocation goes back.
+                std::mem::swap(&mut inbox.spans, &mut batch);
+                inbox.closed
+            };
+            self.flush_spans(&mut batch);
             let now = Instant::now();
             if now >= next_spans {
-                self.flush_spans(&mut batch);
                 next_spans = now + SPAN_INTERVAL;
             }
-            if now >= next_metrics {
+            if now >= next_metrics || closed {
                 self.snapshot();
                 next_metrics = now + metrics_every;
+            }
+            if closed {
+                return;
             }
         }
     }
 
+    /// Hand `batch` to the sink in exports of at most [`MAX_BATCH`]; leaves it empty with
+    /// its allocation kept.
     fn flush_spans(&mut self, batch: &mut Vec<SpanData>) {
-        if batch.is_empty() {
-            return;
+        while !batch.is_empty() {
+            let n = batch.len().min(MAX_BATCH);
+            let result = self.sink.spans(batch.drain(..n));
+            self.outcome(result, n as u64);
         }
-        let n = batch.len() as u64;
-        let result = self.sink.spans(std::mem::take(batch));
-        self.outcome(result, n);
     }
 
     fn snapshot(&mut self) {
         let families = self.registry.gather();
-        let result = self.sink.metrics(&families);
+        let text = encode_text(&families);
+        if let Some((last, at)) = &self.delivered {
+            let resend = self
+                .sink
+                .resend_unchanged_after()
+                .is_some_and(|after| at.elapsed() >= after);
+            if *last == text && !resend {
+                return;
+            }
+        }
+        let result = self.sink.metrics(&families, &text);
+        if result.is_ok() {
+            self.delivered = Some((text, Instant::now()));
+        }
         self.outcome(result, 1);
     }
 

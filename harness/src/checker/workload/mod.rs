@@ -1,13 +1,13 @@
 //! `:workload` (MAELSTROM.md §6): one module per workload checker, registered in [`REGISTRY`].
 //!
-//! Adding a workload (kafka, lin-kv, txn-rw-register, txn-list-append) means writing its
-//! module with a `check(&[Op], &RunFacts) -> CheckResult` function and adding one line to
+//! Adding a workload means writing its module with a `check(&[Op], &RunFacts) -> CheckResult` function and adding one line to
 //! [`REGISTRY`]. A workload without a checker yields
 //! `{:valid? :unknown, :error "no checker for workload X yet"}`.
 
 pub mod counter;
 pub mod echo;
 pub mod kafka;
+pub mod lin_kv;
 pub mod set_full;
 pub mod txn;
 pub mod unique_ids;
@@ -30,6 +30,7 @@ pub const REGISTRY: &[(&str, WorkloadCheck)] = &[
     ("g-counter", counter::check),
     ("pn-counter", counter::check),
     ("kafka", kafka::check),
+    ("lin-kv", lin_kv::check),
     ("txn-rw-register", txn::check_rw_register),
     ("txn-list-append", txn::check_list_append),
 ];

@@ -149,6 +149,8 @@ pub struct Engine {
     last_stamp: u64,
     last_round: Option<u64>,
     metrics: Metrics,
+    /// Rounds (fan-out, values) since the last `take_rounds`, for telemetry.
+    rounds: Vec<(usize, usize)>,
 }
 
 impl Engine {
@@ -165,6 +167,7 @@ impl Engine {
             last_stamp: 0,
             last_round: None,
             metrics: Metrics::default(),
+            rounds: Vec::new(),
         }
     }
 
@@ -179,6 +182,20 @@ impl Engine {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The rounds (fan-out, values carried) of the last call(s) that produced messages, as
+    /// recorded in [`Metrics::round`]; the caller reports them to telemetry.
+    pub fn take_rounds(&mut self) -> Vec<(usize, usize)> {
+        std::mem::take(&mut self.rounds)
+    }
+
+    /// One round: counted in the metrics and kept for `take_rounds`.
+    fn round(&mut self, fanout: usize, values: usize) {
+        self.metrics.round(fanout, values);
+        if fanout > 0 {
+            self.rounds.push((fanout, values));
+        }
     }
 
     pub fn parent(&self) -> Option<usize> {
@@ -235,11 +252,11 @@ impl Engine {
                 largest = largest.max(msg.value_count());
                 out.push(Outgoing { to: q, msg });
             }
-            self.metrics.round(out.len(), largest);
+            self.round(out.len(), largest);
         } else if let Some(p) = self.overlay.parent() {
             if !self.overlay.is_root() {
                 let msg = self.compose(p, now, Compose::new(Kind::Forward), Some(id));
-                self.metrics.round(1, msg.value_count());
+                self.round(1, msg.value_count());
                 out.push(Outgoing { to: p, msg });
             }
         }
@@ -321,7 +338,7 @@ impl Engine {
         };
         if let Some(how) = reply {
             let msg = self.compose(from, now, how, None);
-            self.metrics.round(1, msg.value_count());
+            self.round(1, msg.value_count());
             out.push(Outgoing { to: from, msg });
         }
         out
@@ -363,9 +380,9 @@ impl Engine {
         }
         if round_fanout > 0 {
             self.last_round = Some(now);
-            self.metrics.round(round_fanout, round_largest);
+            self.round(round_fanout, round_largest);
         }
-        self.metrics.round(others.0, others.1);
+        self.round(others.0, others.1);
         out
     }
 

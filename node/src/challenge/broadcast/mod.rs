@@ -38,11 +38,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{Handler, Message, Node, NodeError};
+use crate::{telemetry, Handler, Message, Node, NodeError};
 use engine::{Engine, Footprint, Outgoing};
 use metrics::Metrics;
 pub use profile::{choose as choose_params, Params, Profile};
 use wire::{PeerMsg, Reply, Request};
+
+/// What one engine step produced.
+struct Step {
+    out: Vec<Outgoing>,
+    rounds: Vec<(usize, usize)>,
+}
 
 struct Shared {
     node: Node,
@@ -111,17 +117,34 @@ impl Broadcast {
         u64::try_from(self.shared.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1) + 1
     }
 
-    fn send(&self, out: Vec<Outgoing>) {
-        let ids = self.shared.node.node_ids();
-        for o in out {
-            self.shared.node.send(&ids[o.to], &PeerMsg::Gossip(&o.msg));
+    /// Run one engine step under the lock; its messages and gossip rounds.
+    fn step(&self, f: impl FnOnce(&mut Engine) -> Vec<Outgoing>) -> Step {
+        let mut engine = self.engine();
+        let out = f(&mut engine);
+        Step {
+            out,
+            rounds: engine.take_rounds(),
+        }
+    }
+
+    /// Send a step's messages. Its gossip rounds go to telemetry (fan-out and batch-size
+    /// histograms, one `gossip_round` span); the messages leave inside that span, so each
+    /// receiver's `handle` span joins the trace (for a client's value: the trace of the
+    /// `broadcast` request that brought it).
+    fn send(&self, step: Step) {
+        let node = &self.shared.node;
+        let span = telemetry::gossip_rounds(node, &step.rounds);
+        let _in_round = span.enter();
+        let ids = node.node_ids();
+        for o in step.out {
+            node.send(&ids[o.to], &PeerMsg::Gossip(&o.msg));
         }
     }
 
     fn on_tick(&self) {
         let now = self.now();
-        let out = self.engine().tick(now);
-        self.send(out);
+        let step = self.step(|e| e.tick(now));
+        self.send(step);
     }
 
     /// Values this node holds.
@@ -153,10 +176,10 @@ impl Handler for Broadcast {
         match msg.body {
             Request::Broadcast { message } => {
                 let now = self.now();
-                let out = self.engine().broadcast(message, now);
+                let step = self.step(|e| e.broadcast(message, now));
                 // Stored: acknowledge before anything travels.
                 node.reply(&reply_to, &Reply::BroadcastOk {});
-                self.send(out);
+                self.send(step);
             }
             Request::Read {} => {
                 let engine = self.engine();
@@ -174,8 +197,8 @@ impl Handler for Broadcast {
                     return Ok(());
                 };
                 let now = self.now();
-                let out = self.engine().receive(from, g, now);
-                self.send(out);
+                let step = self.step(|e| e.receive(from, g, now));
+                self.send(step);
             }
         }
         Ok(())

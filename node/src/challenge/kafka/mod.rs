@@ -14,13 +14,16 @@
 //!
 //! **Durability and partitions.** An offset is acknowledged only after lin-kv holds
 //! it, and lin-kv is never partitioned. When the owner does not answer a forwarded
-//! request (a partition), the node falls back to lin-kv itself: it appends with a
-//! read + CaS (the send's id, stored with the message, makes a send that reached the
-//! owner after all come back with its original offset instead of a duplicate), reads
-//! the log for polls, and queues a refresh notice that tells the owner, once it is
-//! reachable, to re-read the keys written behind its back ([`outbox`]). Every log a
-//! node shows is a prefix of the lin-kv log, so polls never skip or reorder, and a
-//! fallback write only costs the owner one failed CaS and a re-read.
+//! request (a partition), the node hands the send to the owner through lin-kv instead
+//! ([`relay`]): it writes the send into a relay box only it writes, the owner reads the
+//! box and appends as usual, and the sender reads the key's log until the send shows
+//! up (the send's id, stored with the message, makes a send that reached the owner by
+//! both paths land once). So the owner stays the only writer of its keys even across a
+//! partition, and its CaS keeps succeeding first time. Polls of an unreachable owner's
+//! keys read the log from lin-kv. Every log a node shows is a prefix of the lin-kv log,
+//! so polls never skip or reorder. (The appender can still write a key it does not own,
+//! read + CaS, with a refresh notice to the owner ([`outbox`]); only a `kafka_send`
+//! that reaches a non-owner takes that path.)
 //!
 //! Client requests are answered within [`Config::client_deadline`] (an indefinite
 //! `timeout` error after that), never later: a Maelstrom client closes after a
@@ -33,10 +36,11 @@ pub mod log;
 pub mod outbox;
 pub mod ownership;
 pub mod protocol;
+pub mod relay;
 pub mod stats;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +52,7 @@ use self::health::PeerHealth;
 use self::outbox::MaxOutbox;
 use self::ownership::owner_of;
 use self::protocol::{KafkaPollOk, KafkaSendOk, Msgs, Reply, Request};
+use self::relay::Relay;
 use self::stats::{Stats, StatsSnapshot};
 use crate::{ErrorCode, Handler, Kv, Message, Node, NodeError, RpcError};
 
@@ -66,6 +71,11 @@ pub struct Config {
     pub kv_timeout: Duration,
     /// Log a stats line this often (never if `None`).
     pub log_every: Option<Duration>,
+    /// Period of the relay rounds (writing relay boxes, reading the logs of relayed
+    /// sends, reading peers' boxes while they carry sends).
+    pub relay_interval: Duration,
+    /// How often a peer's relay box is read while it was empty.
+    pub relay_idle_read: Duration,
 }
 
 impl Default for Config {
@@ -77,6 +87,8 @@ impl Default for Config {
             sync_interval: Duration::from_millis(100),
             kv_timeout: Duration::from_millis(1000),
             log_every: Some(Duration::from_secs(10)),
+            relay_interval: Duration::from_millis(10),
+            relay_idle_read: Duration::from_millis(500),
         }
     }
 }
@@ -88,6 +100,8 @@ struct Inner {
     commits: Mutex<Commits>,
     refresh: Mutex<MaxOutbox>,
     health: PeerHealth,
+    relay: Relay,
+    relay_busy: AtomicBool,
     stats: Stats,
     next_send: AtomicU64,
 }
@@ -109,9 +123,12 @@ impl Kafka {
 
     pub fn with_config(node: &Node, config: Config) -> Kafka {
         let kv = Kv::lin(node).with_timeout(config.kv_timeout);
+        let appender = Appender::new(node, kv.clone());
         let inner = Arc::new(Inner {
             node: node.clone(),
-            appender: Appender::new(node, kv),
+            relay: Relay::new(node.id(), kv, appender.clone(), config.relay_idle_read),
+            relay_busy: AtomicBool::new(false),
+            appender,
             commits: Mutex::new(Commits::default()),
             refresh: Mutex::new(MaxOutbox::default()),
             health: PeerHealth::new(config.suspect_pause),
@@ -123,6 +140,12 @@ impl Kafka {
         node.every(inner.config.sync_interval, move || {
             if let Some(inner) = weak.upgrade() {
                 inner.sync();
+            }
+        });
+        let weak = Arc::downgrade(&inner);
+        node.every(inner.config.relay_interval, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.relay_round();
             }
         });
         if let Some(every) = inner.config.log_every {
@@ -197,9 +220,27 @@ impl Inner {
                 Err(e) => self.forward_failed(&owner, &e),
             }
         }
-        // The owner is unreachable: append through lin-kv (idempotent by id).
+        // The owner is unreachable: hand the send over through lin-kv (idempotent by id).
         Stats::bump(&self.stats.sends_fallback);
-        self.appender.append(&key, msg, id, false).await
+        self.relay.send(&owner, &key, msg, id).await
+    }
+
+    /// One relay round (skipped while the previous one runs): push this node's relay
+    /// boxes and resolve relayed sends, then pull the sends peers relayed to it.
+    fn relay_round(self: &Arc<Self>) {
+        if self.relay_busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        self.node.spawn(async move {
+            me.relay.push().await;
+            let peers: Vec<String> = me.node.peers().cloned().collect();
+            let owner_me = me.clone();
+            me.relay
+                .pull(&peers, move |key| owner_me.owner(key) == owner_me.me())
+                .await;
+            me.relay_busy.store(false, Ordering::Release);
+        });
     }
 
     fn forward_failed(&self, owner: &str, e: &RpcError) {

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use glomers_model::{Op, OpType, Value};
 
 use super::cycles::Explain;
+use super::elle_files;
 use super::graph::{rel, GraphBuilder};
 use super::list_anomalies::{
     dirty_update_cases, duplicate_cases, future_read_case, g1_cases, incompatible_orders,
@@ -486,5 +487,9 @@ pub(crate) fn analyze(history: &[Op], opts: &Opts, budget: u64) -> Result<Anomal
 pub fn check(history: &[Op], facts: &RunFacts, budget: u64) -> CheckResult {
     let opts = Opts::from_facts(facts)?;
     let anomalies = analyze(history, &opts, budget)?;
+    if let Some(dir) = &facts.dir {
+        elle_files::write(dir, &opts, &anomalies, elle_files::Flavor::ListAppend)
+            .map_err(|e| format!("writing {}: {e}", dir.join("elle").display()))?;
+    }
     Ok(elle_result(&opts, &anomalies))
 }

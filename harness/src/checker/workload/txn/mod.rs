@@ -12,7 +12,7 @@
 //! 4. the result map for the requested models ([`models`], [`anomalies`], [`report`]).
 //!
 //! Modules: [`dag`] (lookup-table graphs), [`anomalies`], [`models`], [`graph`], [`search`],
-//! [`champ`] (Elle's iteration order), [`bfs`] (Elle's typed cycle search), [`cycles`], [`report`], [`mops`] (parsing and interning), [`rw_register`],
+//! [`champ`] (Elle's iteration order), [`elle_files`] (the `elle/*.txt` explanations), [`bfs`] (Elle's typed cycle search), [`cycles`], [`report`], [`mops`] (parsing and interning), [`rw_register`],
 //! [`list_append`] (with [`list_anomalies`]).
 
 pub(crate) mod anomalies;
@@ -20,6 +20,7 @@ pub(crate) mod bfs;
 pub(crate) mod champ;
 pub(crate) mod cycles;
 pub(crate) mod dag;
+pub mod elle_files;
 pub(crate) mod graph;
 pub(crate) mod list_anomalies;
 pub mod list_append;

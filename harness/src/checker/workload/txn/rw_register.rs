@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use glomers_model::{Op, OpType, Value};
 
 use super::cycles::Explain;
+use super::elle_files;
 use super::graph::{components, rel, Adj, GraphBuilder};
 use super::mops::{raw_mops, Interner, MopF};
 use super::report::{elle_result, maelstrom_rw_wrapper, Anomalies, Opts};
@@ -498,5 +499,9 @@ pub(crate) fn analyze(history: &[Op], opts: &Opts, budget: u64) -> Result<Anomal
 pub fn check(history: &[Op], facts: &RunFacts, budget: u64) -> CheckResult {
     let opts = Opts::from_facts(facts)?;
     let anomalies = analyze(history, &opts, budget)?;
+    if let Some(dir) = &facts.dir {
+        elle_files::write(dir, &opts, &anomalies, elle_files::Flavor::RwRegister)
+            .map_err(|e| format!("writing {}: {e}", dir.join("elle").display()))?;
+    }
     Ok(maelstrom_rw_wrapper(elle_result(&opts, &anomalies)))
 }
