@@ -240,8 +240,8 @@ struct TestArgs {
     #[arg(long, value_name = "DIR", default_value = "store")]
     store: PathBuf,
 
-    /// Reserved (ours): run nodes with GLOMERS_TELEMETRY=file and
-    /// GLOMERS_TELEMETRY_DIR=<run folder>/telemetry.
+    /// Ours: nodes write telemetry files into <run folder>/telemetry (GLOMERS_TELEMETRY=file,
+    /// plus otlp when set so in the environment) tagged glomers.run=<workload>/<run>.
     #[arg(long)]
     telemetry: bool,
 

@@ -32,6 +32,7 @@ pub mod run_figures;
 pub mod schema;
 pub mod services;
 pub mod store;
+pub mod telemetry_env;
 pub mod topology;
 pub mod workload;
 

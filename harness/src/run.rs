@@ -281,18 +281,19 @@ impl Run {
                 std::env::temp_dir().display().to_string()
             )
         })?;
-        let mut env = Vec::new();
-        if opts.telemetry {
+        let env = if opts.telemetry {
             // Absolute: nodes run with the temp dir as their working directory.
             let tdir = self.dir.file("telemetry");
             let _ = std::fs::create_dir_all(&tdir);
             let tdir = std::fs::canonicalize(&tdir).unwrap_or(tdir);
-            env.push(("GLOMERS_TELEMETRY".to_string(), "file".to_string()));
-            env.push((
-                "GLOMERS_TELEMETRY_DIR".to_string(),
-                tdir.display().to_string(),
-            ));
-        }
+            crate::telemetry_env::node_env(
+                &tdir,
+                &format!("{}/{}", self.dir.workload, self.dir.name),
+                |k| std::env::var(k).ok(),
+            )
+        } else {
+            Vec::new()
+        };
         let cfg = SpawnConfig {
             bin: bin.clone(),
             args: opts.bin_args.clone(),

@@ -164,6 +164,37 @@ fn proxy_to_lin_kv_service_is_linearizable() {
 }
 
 #[test]
+fn timed_out_writes_that_may_or_may_not_have_happened_are_linearizable() {
+    let Some(bin) = node() else { return };
+    let o = lin_kv("linkv-lossy", &bin, "lossy", &["--concurrency", "2n"]);
+    let r = results(&o, "lin-kv");
+    assert_eq!(
+        r.get_in(&["workload", "valid?"]),
+        Some(&Value::Bool(true)),
+        "{}",
+        o.context()
+    );
+    let ops = history(&o);
+    let infos: Vec<_> = ops.iter().filter(|op| op.typ == OpType::Info).collect();
+    assert!(infos.len() >= 2, "{} :info ops", infos.len());
+    for op in &infos {
+        assert!(
+            op.f == "write" || op.f == "cas",
+            "only writes and cas time out as :info"
+        );
+        assert_eq!(op.extra("error"), Some(&Value::kw("net-timeout")));
+    }
+    // The process that timed out is retired (process + concurrency).
+    let p = match infos[0].process {
+        glomers_model::Process::Client(p) => p,
+        glomers_model::Process::Nemesis => unreachable!(),
+    };
+    assert!(ops
+        .iter()
+        .any(|op| op.process == glomers_model::Process::Client(p + 4)));
+}
+
+#[test]
 fn one_map_per_node_is_caught() {
     let Some(bin) = node() else { return };
     let o = lin_kv("linkv-local", &bin, "local", &["--concurrency", "2n"]);

@@ -284,7 +284,14 @@ pub fn across_runs(title: &str, y_desc: &str, series: &[(String, Vec<Option<f64>
             .configure_mesh()
             .x_desc("run (oldest → newest)")
             .y_desc(y_desc)
-            .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
+            // Runs sit on whole numbers; label only those ticks so no run number repeats.
+            .x_label_formatter(&|x| {
+                if (x - x.round()).abs() < 1e-6 {
+                    format!("{}", x.round() as i64 + 1)
+                } else {
+                    String::new()
+                }
+            })
             .draw()
             .map_err(err)?;
         for (i, (label, values)) in series.iter().enumerate() {

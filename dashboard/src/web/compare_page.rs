@@ -359,7 +359,7 @@ pub async fn handler(
                         td.num data-value=[f.newer] { (format::num(f.newer, f.decimals)) }
                         td.num {
                             (format::num(f.delta(), f.decimals))
-                            @if f.worse() { span.flag { "worse" } }
+                            @if f.worse() { " " span.flag { "worse" } }
                             @else if f.better_now() { " " span.better { "better" } }
                         }
                     }

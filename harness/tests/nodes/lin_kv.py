@@ -4,6 +4,9 @@
 The first argument picks the behaviour (the harness forwards stray CLI words to the node):
   proxy  (default) a correct store: every client read/write/cas is forwarded to Maelstrom's
          linearizable `lin-kv` service and its answer (errors 20 and 22 included) relayed back.
+  lossy  proxy, except that every 7th write or cas is applied but its reply is dropped and
+         every 11th is dropped before reaching the service, so clients time out (`:info` ops
+         that did or did not take effect): still linearizable.
   local  a broken store: each node keeps its own map and never talks to the others, so a read
          on one node misses writes acknowledged by another (not linearizable).
 Writes its argv to stderr and stays alive after stdin closes, as Maelstrom requires.
@@ -55,10 +58,20 @@ def local(msg):
             reply(msg, {"type": "cas_ok"})
 
 
+writes = [0]
+
+
 def forward(msg):
     next_id[0] += 1
     mid = next_id[0]
-    forwarded[mid] = msg
+    if mode == "lossy" and msg["body"]["type"] != "read":
+        writes[0] += 1
+        if writes[0] % 11 == 0:
+            return
+        if writes[0] % 7 != 0:
+            forwarded[mid] = msg
+    else:
+        forwarded[mid] = msg
     body = {k: v for k, v in msg["body"].items() if k != "msg_id"}
     body["msg_id"] = mid
     send("lin-kv", body)
