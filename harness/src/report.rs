@@ -191,15 +191,13 @@ fn detail(workload: &str, w: &Value) -> String {
             }
         }
         _ => match w.get("anomaly-types") {
-            Some(types) => {
+            Some(types) if types.as_seq().is_none_or(|t| !t.is_empty()) => {
                 let _ = write!(out, "anomalies {types}");
             }
-            None if matches!(w.get("valid?"), Some(Value::Bool(true)))
-                && workload.starts_with("txn-") =>
-            {
-                out.push_str("anomalies none");
+            _ if workload.starts_with("txn-") && w.get("valid?") == Some(&Value::Bool(true)) => {
+                out.push_str("anomalies none")
             }
-            None => {}
+            _ => {}
         },
     }
     if let Some(err) = w.get("error").and_then(Value::as_str) {
