@@ -2,49 +2,13 @@
 //! binaries (echo, unique-ids) and the toy Python nodes in `tests/nodes/toy.py`. Time limits
 //! are 1–3 s; final phases use `--recovery-time` to stay short.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use glomers_model::Value;
 
 mod e2e_support;
-use e2e_support::{harness, log, results, run, toy, Outcome};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-/// A workspace node binary, built with `cargo build -p glomers-node` if missing.
-fn node_bin(name: &str) -> Option<PathBuf> {
-    let path = harness().parent()?.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut child = Command::new(cargo)
-            .args(["build", "-p", "glomers-node", "--bin", name])
-            .current_dir(workspace())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(600);
-        loop {
-            if let Some(st) = child.try_wait().ok()? {
-                if !st.success() {
-                    return None;
-                }
-                break;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-    path.exists().then_some(path)
-}
+use e2e_support::{harness, log, node_bin, results, run, toy, Outcome};
 
 /// The run's history, checked against its history.txt.
 fn history(o: &Outcome) -> Vec<glomers_model::Op> {
@@ -73,10 +37,7 @@ fn assert_log_phases(log: &str) {
 
 #[test]
 fn echo_real_binary_is_valid() {
-    let Some(bin) = node_bin("echo") else {
-        eprintln!("echo binary unavailable: skipped");
-        return;
-    };
+    let bin = node_bin("echo");
     let o = run(
         "echo",
         &[
@@ -138,10 +99,7 @@ fn echo_real_binary_is_valid() {
 
 #[test]
 fn unique_ids_real_binary_with_partitions() {
-    let Some(bin) = node_bin("unique-ids") else {
-        eprintln!("unique-ids binary unavailable: skipped");
-        return;
-    };
+    let bin = node_bin("unique-ids");
     let o = run(
         "uid",
         &[
@@ -185,7 +143,7 @@ fn unique_ids_real_binary_with_partitions() {
 
 #[test]
 fn broadcast_toy_flood_with_latency_and_final_reads() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let o = run(
         "bcast",
         &[
@@ -249,7 +207,7 @@ fn broadcast_toy_flood_with_latency_and_final_reads() {
 
 #[test]
 fn g_counter_toy_on_seq_kv() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let o = run(
         "gc",
         &[
@@ -296,7 +254,7 @@ fn g_counter_toy_on_seq_kv() {
 
 #[test]
 fn pn_counter_and_g_set_toys_run() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let b = bin.to_str().unwrap();
     let o = run(
         "pn",
@@ -361,7 +319,7 @@ fn pn_counter_and_g_set_toys_run() {
 
 #[test]
 fn node_exit_aborts_the_run() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let o = run(
         "exit",
         &[
@@ -392,7 +350,7 @@ fn node_exit_aborts_the_run() {
 
 #[test]
 fn init_must_be_answered_with_init_ok() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let o = run(
         "noinit",
         &[
@@ -414,7 +372,7 @@ fn init_must_be_answered_with_init_ok() {
 
 #[test]
 fn bad_stdout_mutes_the_node_and_malformed_replies_crash_processes() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let b = bin.to_str().unwrap();
     let o = run(
         "mute",

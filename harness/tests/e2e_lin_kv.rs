@@ -11,7 +11,7 @@ mod e2e_support;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use e2e_support::{assert_shapes_within_fixtures, history, results, run, toy, Outcome};
+use e2e_support::{assert_shapes_within_fixtures, history, python_node, results, run, Outcome};
 use glomers_model::{edn, OpType, Value};
 
 const FIXTURES: &str = concat!(
@@ -19,10 +19,9 @@ const FIXTURES: &str = concat!(
     "/../../shared/fixtures/maelstrom-store/lin-kv"
 );
 
-/// The lin-kv test node, if python3 is available (`toy()` reports the skip).
-fn node() -> Option<PathBuf> {
-    toy()?;
-    Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nodes/lin_kv.py"))
+/// The lin-kv test node (python3 required).
+fn node() -> PathBuf {
+    python_node("lin_kv.py")
 }
 
 fn lin_kv(tag: &str, bin: &Path, mode: &str, extra: &[&str]) -> Outcome {
@@ -105,7 +104,7 @@ fn assert_has(ours: &BTreeSet<String>, theirs: &BTreeSet<String>, what: &str) {
 
 #[test]
 fn proxy_to_lin_kv_service_is_linearizable() {
-    let Some(bin) = node() else { return };
+    let bin = node();
     let o = lin_kv("linkv-proxy", &bin, "proxy", &["--concurrency", "2n"]);
     assert_eq!(o.code, 0, "{}", o.context());
     let r = results(&o, "lin-kv");
@@ -165,7 +164,7 @@ fn proxy_to_lin_kv_service_is_linearizable() {
 
 #[test]
 fn timed_out_writes_that_may_or_may_not_have_happened_are_linearizable() {
-    let Some(bin) = node() else { return };
+    let bin = node();
     let o = lin_kv("linkv-lossy", &bin, "lossy", &["--concurrency", "2n"]);
     let r = results(&o, "lin-kv");
     assert_eq!(
@@ -196,7 +195,7 @@ fn timed_out_writes_that_may_or_may_not_have_happened_are_linearizable() {
 
 #[test]
 fn one_map_per_node_is_caught() {
-    let Some(bin) = node() else { return };
+    let bin = node();
     let o = lin_kv("linkv-local", &bin, "local", &["--concurrency", "2n"]);
     assert_eq!(o.code, 1, "{}", o.context());
     let r = results(&o, "lin-kv");
@@ -229,7 +228,7 @@ fn one_map_per_node_is_caught() {
 
 #[test]
 fn concurrency_not_a_multiple_of_two_n_crashes() {
-    let Some(bin) = node() else { return };
+    let bin = node();
     // The default concurrency (1n) gives 2 threads; a key needs 4.
     let o = lin_kv("linkv-1n", &bin, "proxy", &[]);
     assert_eq!(o.code, 2, "{}", o.context());

@@ -10,52 +10,14 @@
 
 mod e2e_support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
-
 use e2e_support::{history, kinds, of_type, results, run, Outcome};
 use glomers_model::{Op, OpType, Process, Value};
 
-/// Build the node binaries once per test process; the folder holding them.
-fn node_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let harness = e2e_support::harness();
-        let dir = harness.parent().expect("harness folder").to_path_buf();
-        let profile = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("profile folder");
-        let target = dir.parent().expect("target folder");
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "glomers-node", "--bins"])
-            .arg("--target-dir")
-            .arg(target)
-            .current_dir(workspace);
-        match profile {
-            "debug" => {}
-            "release" => {
-                cmd.arg("--release");
-            }
-            other => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "building the node binaries failed");
-        dir
-    })
-}
-
 fn bin(name: &str) -> String {
-    let path = node_dir().join(name);
-    assert!(path.exists(), "{} was not built", path.display());
-    path.to_str().expect("UTF-8 path").to_string()
+    e2e_support::node_bin(name)
+        .to_str()
+        .expect("UTF-8 path")
+        .to_string()
 }
 
 /// `harness test -w <workload> --bin <node> <args> --seed 1 --nemesis-interval 1`.

@@ -78,7 +78,7 @@ fn assert_unique_writes(w: &BTreeMap<i64, Vec<i64>>, max: usize) {
 
 #[test]
 fn rw_register_toy_matches_maelstrom_shapes() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let bin = bin.to_str().unwrap().to_string();
     let o = run(
         "txn-rw",
@@ -140,7 +140,7 @@ fn rw_register_toy_matches_maelstrom_shapes() {
 
 #[test]
 fn list_append_toy_matches_maelstrom_shapes_and_honours_flags() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let bin = bin.to_str().unwrap().to_string();
     let o = run(
         "txn-la",
@@ -191,9 +191,9 @@ fn list_append_toy_matches_maelstrom_shapes_and_honours_flags() {
 }
 
 /// Runs a broken toy mode and asserts the run is invalid with `anomaly` among the anomaly
-/// types; returns results.edn (None when python3 is missing).
-fn broken(workload: &str, mode: &str, models: &str, anomaly: &str) -> Option<Value> {
-    let bin = toy()?;
+/// types; returns results.edn.
+fn broken(workload: &str, mode: &str, models: &str, anomaly: &str) -> Value {
+    let bin = toy();
     let bin = bin.to_str().unwrap().to_string();
     let o = run(
         mode,
@@ -213,7 +213,7 @@ fn broken(workload: &str, mode: &str, models: &str, anomaly: &str) -> Option<Val
         "{workload} {mode}: {found:?}"
     );
     assert_elle_files(&o.dir, &r);
-    Some(r)
+    r
 }
 
 /// `elle/` holds one `<type>.txt` per reported cycle anomaly type, with one `<type> #i`
@@ -287,9 +287,7 @@ fn steps(case: &Value) -> Vec<(String, i64)> {
 
 #[test]
 fn rw_register_replication_cycle_is_g1c() {
-    let Some(r) = broken("txn-rw-register", "txn-cycle", "read-committed", "G1c") else {
-        return;
-    };
+    let r = broken("txn-rw-register", "txn-cycle", "read-committed", "G1c");
     // Some G1c case is the two-txn cycle the mode builds: each txn read the other's write of
     // a different key.
     let two_keys = cases(&r, "G1c").iter().any(|c| {
@@ -309,9 +307,7 @@ fn rw_register_replication_cycle_is_g1c() {
 
 #[test]
 fn list_append_replication_reorder_is_g0() {
-    let Some(r) = broken("txn-list-append", "txn-cycle", "read-committed", "G0") else {
-        return;
-    };
+    let r = broken("txn-list-append", "txn-cycle", "read-committed", "G0");
     // The lists order two keys' appends of the same two txns oppositely: a pure ww cycle.
     assert!(cases(&r, "G0").iter().any(|c| {
         let s = steps(c);
@@ -336,7 +332,7 @@ fn list_append_intermediate_read_is_g1b() {
 
 #[test]
 fn read_uncommitted_allows_dirty_reads_and_availability_counts_failures() {
-    let Some(bin) = toy() else { return };
+    let bin = toy();
     let bin = bin.to_str().unwrap().to_string();
     let o = run(
         "txn-ru",
