@@ -37,21 +37,29 @@ impl RunDir {
     /// if a folder with that name exists) and point the symlinks at it.
     pub fn create(root: &Path, workload: &str, start: DateTime<Local>) -> std::io::Result<RunDir> {
         let mut t = start;
+        fs::create_dir_all(root.join(workload))?;
         loop {
             let name = timestamp(&t);
             let path = root.join(workload).join(&name);
-            if !path.exists() {
-                fs::create_dir_all(path.join("node-logs"))?;
-                let dir = RunDir {
-                    root: root.to_path_buf(),
-                    workload: workload.to_string(),
-                    name,
-                    path,
-                };
-                dir.link()?;
-                return Ok(dir);
+            // `create_dir` is atomic: of two harnesses starting in the same millisecond on
+            // one store, one gets the name and the other moves on to the next millisecond.
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    fs::create_dir_all(path.join("node-logs"))?;
+                    let dir = RunDir {
+                        root: root.to_path_buf(),
+                        workload: workload.to_string(),
+                        name,
+                        path,
+                    };
+                    dir.link()?;
+                    return Ok(dir);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    t += chrono::Duration::milliseconds(1);
+                }
+                Err(e) => return Err(e),
             }
-            t += chrono::Duration::milliseconds(1);
         }
     }
 
@@ -96,11 +104,20 @@ impl RunDir {
 #[cfg(unix)]
 fn replace_symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     match fs::symlink_metadata(link) {
-        Ok(m) if m.file_type().is_symlink() => fs::remove_file(link)?,
-        Ok(_) => return Ok(()), // a real file or folder there: leave it alone
-        Err(_) => {}
+        Ok(m) if !m.file_type().is_symlink() => return Ok(()), // a real file or folder: leave it
+        _ => {}
     }
-    std::os::unix::fs::symlink(target, link)
+    // A fresh link under a name of this process, renamed over the old one: atomic, so runs
+    // started at the same moment on one store never see a missing or half-made link.
+    let name = link.file_name().unwrap_or_default().to_string_lossy();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = link.with_file_name(format!(".{name}.{}-{seq}.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(target, &tmp)?;
+    fs::rename(&tmp, link).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }
 
 #[cfg(not(unix))]

@@ -49,3 +49,43 @@ fn run_dirs_and_symlinks() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn runs_started_together_on_one_store_never_collide() {
+    let root = std::env::temp_dir().join(format!(
+        "glomers-store-race-{}-{}",
+        std::process::id(),
+        chrono::Local::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+    ));
+    let now = chrono::Local::now();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (root, barrier) = (root.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                RunDir::create(&root, "kafka", now).expect("run folder")
+            })
+        })
+        .collect();
+    let mut names: Vec<String> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap().name)
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 8, "every run got its own folder: {names:?}");
+    // The links point at one of them, and no temporary link is left behind.
+    let latest = std::fs::read_link(root.join("kafka/latest")).unwrap();
+    assert!(names.iter().any(|n| latest == std::path::Path::new(n)));
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .chain(std::fs::read_dir(root.join("kafka")).unwrap())
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -36,7 +36,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use opentelemetry_sdk::trace::SpanData;
+use super::finished::Finished;
 use prometheus::proto::MetricFamily;
 use serde_json::json;
 
@@ -141,7 +141,7 @@ impl Sink for FileSink {
         self.write_meta()
     }
 
-    fn spans(&mut self, batch: std::vec::Drain<'_, SpanData>) -> Result<(), String> {
+    fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String> {
         let result = (|| {
             let w = self.ensure_open()?;
             for span in batch {

@@ -1,22 +1,22 @@
-//! A minimal blocking HTTP/1.1 client for OTLP/HTTP: one POST per connection over
-//! `std::net`, with connect and I/O timeouts. It only runs on a sink's own thread, so
-//! blocking is fine; it spares the node reqwest/hyper and their compile time. Plain `http://`
-//! only (a collector on the same host or network); `https://` endpoints are refused.
+//! A minimal blocking HTTP/1.1 client for OTLP/HTTP over `std::net`, with connect and I/O
+//! timeouts. It keeps its connection open between exports (a collector that answers
+//! `Connection: close`, or drops an idle connection, gets a fresh one). It only runs on a
+//! sink's own thread, so blocking is fine; it spares the node reqwest/hyper and their compile
+//! time. Plain `http://` only (a collector on the same host or network); `https://` endpoints
+//! are refused.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use opentelemetry_http::{HttpClient, HttpError};
-
 /// Responses larger than this are cut (OTLP responses are a few bytes).
 const MAX_RESPONSE: usize = 1 << 20;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct MiniHttp {
-    pub timeout: Duration,
+    timeout: Duration,
+    /// The open connection and the `host:port` it goes to.
+    conn: Option<(String, TcpStream)>,
 }
 
 /// Where a URL points.
@@ -64,52 +64,134 @@ pub(crate) fn parse_url(url: &str) -> Result<Target, String> {
 }
 
 impl MiniHttp {
+    pub fn new(timeout: Duration) -> MiniHttp {
+        MiniHttp {
+            timeout,
+            conn: None,
+        }
+    }
+
     /// POST `body` to `url`; returns the status and the response body.
     pub fn post(
-        &self,
+        &mut self,
         url: &str,
         content_type: &str,
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), String> {
         let t = parse_url(url)?;
-        let addrs: Vec<_> = (t.host.as_str(), t.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("{url}: {e}"))?
-            .collect();
-        let mut last = format!("{url}: no address");
-        let mut stream = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = format!("{url}: {e}"),
-            }
-        }
-        let mut s = stream.ok_or(last)?;
-        let io = |e: std::io::Error| format!("{url}: {e}");
-        s.set_read_timeout(Some(self.timeout)).map_err(io)?;
-        s.set_write_timeout(Some(self.timeout)).map_err(io)?;
-        let _ = s.set_nodelay(true);
         let host = if t.host.contains(':') {
             format!("[{}]:{}", t.host, t.port)
         } else {
             format!("{}:{}", t.host, t.port)
         };
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: glomers-node\r\n\r\n",
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nUser-Agent: glomers-node\r\n\r\n",
             t.path,
             body.len()
-        );
-        s.write_all(head.as_bytes()).map_err(io)?;
-        s.write_all(body).map_err(io)?;
-        s.flush().map_err(io)?;
-        let mut raw = Vec::new();
-        s.take(MAX_RESPONSE as u64)
-            .read_to_end(&mut raw)
-            .map_err(io)?;
-        parse_response(&raw).map_err(|e| format!("{url}: {e}"))
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        // A kept connection may have been closed by the server meanwhile: when it yields no
+        // answer at all, try once more on a new one.
+        if let Some((to, mut stream)) = self.conn.take() {
+            if to == host {
+                if let Ok(Some((status, body, keep))) = exchange(&mut stream, &request) {
+                    if keep {
+                        self.conn = Some((to, stream));
+                    }
+                    return Ok((status, body));
+                }
+            }
+        }
+        let mut stream = self.connect(url, &t)?;
+        match exchange(&mut stream, &request) {
+            Ok(Some((status, body, keep))) => {
+                if keep {
+                    self.conn = Some((host, stream));
+                }
+                Ok((status, body))
+            }
+            Ok(None) => Err(format!("{url}: connection closed without a response")),
+            Err(e) => Err(format!("{url}: {e}")),
+        }
+    }
+
+    fn connect(&self, url: &str, t: &Target) -> Result<TcpStream, String> {
+        let addrs: Vec<_> = (t.host.as_str(), t.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("{url}: {e}"))?
+            .collect();
+        let mut last = format!("{url}: no address");
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.timeout) {
+                Ok(s) => {
+                    let io = |e: std::io::Error| format!("{url}: {e}");
+                    s.set_read_timeout(Some(self.timeout)).map_err(io)?;
+                    s.set_write_timeout(Some(self.timeout)).map_err(io)?;
+                    let _ = s.set_nodelay(true);
+                    return Ok(s);
+                }
+                Err(e) => last = format!("{url}: {e}"),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Send `request` and read one response: `None` when the peer closed the connection
+/// before answering anything; otherwise status, body and whether the connection may be
+/// used again.
+fn exchange(s: &mut TcpStream, request: &[u8]) -> std::io::Result<Option<(u16, Vec<u8>, bool)>> {
+    s.write_all(request)?;
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            // Closed after (part of) a response: take what came, never reuse.
+            let (status, body) = parse_response(&raw).map_err(std::io::Error::other)?;
+            return Ok(Some((status, body, false)));
+        }
+        raw.extend_from_slice(&chunk[..n]);
+        if let Some(done) = complete(&raw) {
+            let (status, body) = parse_response(&raw).map_err(std::io::Error::other)?;
+            return Ok(Some((status, body, done)));
+        }
+        if raw.len() > MAX_RESPONSE {
+            let (status, body) = parse_response(&raw).map_err(std::io::Error::other)?;
+            return Ok(Some((status, body, false)));
+        }
+    }
+}
+
+/// When `raw` holds a whole response: `Some(reusable)`. A response without a length is
+/// complete only at the close.
+fn complete(raw: &[u8]) -> Option<bool> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..end]).ok()?.to_ascii_lowercase();
+    let rest = &raw[end + 4..];
+    let mut length = None;
+    let mut chunked = false;
+    let mut close = head.starts_with("http/1.0");
+    for line in head.split("\r\n").skip(1) {
+        if let Some((k, v)) = line.split_once(':') {
+            match (k.trim(), v.trim()) {
+                ("content-length", v) => length = v.parse::<usize>().ok(),
+                ("transfer-encoding", v) if v.contains("chunked") => chunked = true,
+                ("connection", v) if v.contains("close") => close = true,
+                ("connection", v) if v.contains("keep-alive") => close = false,
+                _ => {}
+            }
+        }
+    }
+    if chunked {
+        (rest.ends_with(b"0\r\n\r\n")).then_some(!close)
+    } else {
+        let n = length?;
+        (rest.len() >= n).then_some(!close)
     }
 }
 
@@ -168,26 +250,6 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     out
 }
 
-#[async_trait::async_trait]
-impl HttpClient for MiniHttp {
-    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        let url = request.uri().to_string();
-        let content_type = request
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/x-protobuf")
-            .to_string();
-        let (status, body) = self
-            .post(&url, &content_type, request.body())
-            .map_err(HttpError::from)?;
-        Response::builder()
-            .status(status)
-            .body(Bytes::from(body))
-            .map_err(|e| HttpError::from(e.to_string()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +276,53 @@ mod tests {
         let r = b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
         assert_eq!(parse_response(r).unwrap(), (503, b"abc".to_vec()));
         assert!(parse_response(b"HTTP/1.1 200").is_err());
+        assert_eq!(
+            complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no"),
+            None
+        );
+        assert_eq!(
+            complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+            Some(true)
+        );
+        assert_eq!(
+            complete(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+            Some(false)
+        );
+        assert_eq!(complete(b"HTTP/1.1 200 OK\r\n\r\nuntil close"), None);
+    }
+
+    #[test]
+    fn keeps_the_connection_between_posts() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // One connection serves two requests, then the server closes it; a third request
+        // must arrive on a new connection.
+        let server = std::thread::spawn(move || {
+            let mut accepted = 0;
+            for conn in listener.incoming().take(2) {
+                let mut conn = conn.unwrap();
+                accepted += 1;
+                let answers = if accepted == 1 { 2 } else { 1 };
+                for _ in 0..answers {
+                    let mut buf = Vec::new();
+                    let mut b = [0u8; 1024];
+                    while !buf.ends_with(b"body") {
+                        let n = conn.read(&mut b).unwrap();
+                        assert!(n > 0);
+                        buf.extend_from_slice(&b[..n]);
+                    }
+                    conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .unwrap();
+                }
+            }
+            accepted
+        });
+        let mut http = MiniHttp::new(Duration::from_secs(2));
+        let url = format!("http://{addr}/v1/traces");
+        for _ in 0..3 {
+            assert_eq!(http.post(&url, "text/plain", b"body").unwrap().0, 200);
+        }
+        assert_eq!(server.join().unwrap(), 2);
     }
 }

@@ -3,10 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use opentelemetry::Context;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
-
+use super::finished::Finished;
 use super::record::SpanRecord;
 
 /// A shared list of finished spans. Clones share the list.
@@ -30,23 +27,11 @@ impl MemorySink {
         self.lock().clear();
     }
 
+    pub(crate) fn push(&self, span: &Finished) {
+        self.lock().push(SpanRecord::from(span));
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SpanRecord>> {
         self.spans.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl SpanProcessor for MemorySink {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
-
-    fn on_end(&self, span: SpanData) {
-        self.lock().push(SpanRecord::from(&span));
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
-        Ok(())
     }
 }

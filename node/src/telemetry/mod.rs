@@ -44,9 +44,10 @@
 //!
 //! The file layout is described in `file_sink.rs` (README copy):
 //! `$GLOMERS_TELEMETRY_DIR/<node-id>/<start-unix-ms>-<pid>/{meta.json, spans.jsonl, metrics.prom}`.
-//! OTLP: spans through `opentelemetry-otlp`, metrics converted from the same Prometheus
-//! registry. Each sink has its own thread; a span is handed over through a bounded queue
-//! and never waits. A failing sink (unwritable directory, refused endpoint) logs once on
+//! OTLP: the same spans as protobuf, metrics converted from the same Prometheus registry.
+//! Spans are recorded by a small `tracing` layer of our own (`recorder.rs`: ids, start/end
+//! times, fields; no OpenTelemetry SDK on the node's path). Each sink has its own thread; a
+//! finished span is handed over through a bounded buffer and never waits. A failing sink (unwritable directory, refused endpoint) logs once on
 //! stderr, counts what it loses in `glomers_telemetry_dropped_total`, and retries on its next
 //! flush; it never writes to stdout.
 //!
@@ -56,7 +57,9 @@
 //! `OnceLock` check.
 
 mod config;
+mod context;
 mod file_sink;
+mod finished;
 mod http_client;
 mod memory;
 mod metrics;
@@ -65,19 +68,17 @@ mod pipeline;
 mod prom_otlp;
 mod propagation;
 mod record;
+mod recorder;
+mod resource;
+mod span_otlp;
 mod spans;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
-use opentelemetry::trace::{SpanContext, TracerProvider as _};
-use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::SdkTracerProvider;
-use opentelemetry_sdk::Resource;
 use serde_json::{Map, Value};
 use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
+use tracing_subscriber::filter::{EnvFilter, FilterExt};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
@@ -92,8 +93,9 @@ pub use propagation::KEY as TRACEPARENT_KEY;
 pub use record::{LinkRecord, SpanRecord};
 pub use spans::TARGET as SPAN_TARGET;
 
+use context::SpanCx;
 use metrics::{HandleCache, Metrics};
-use pipeline::{DropCounter, Identity, QueueProcessor, Starter};
+use pipeline::{DropCounter, Identity, Queues, Starter};
 use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
 use std::cell::RefCell;
 
@@ -104,8 +106,6 @@ struct State {
     service_name: String,
     start_unix_ms: u64,
     sample_ratio: f64,
-    // Kept alive: dropping the provider would shut its processors down.
-    _provider: SdkTracerProvider,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -166,41 +166,27 @@ pub fn init(config: Config) -> Result<(), String> {
         )));
     }
     if let Some(otlp) = &config.otlp {
-        match otlp::OtlpSink::new(otlp.clone()) {
-            Ok(s) => sinks.push(Box::new(s)),
-            Err(e) => eprintln!("glomers telemetry: OTLP sink not started: {e}"),
-        }
+        sinks.push(Box::new(otlp::OtlpSink::new(otlp.clone())));
     }
 
-    // Sampling is decided before a span exists (see `handle_span`); the SDK must not
-    // sample again (its default would also read OTEL_TRACES_SAMPLER).
-    let mut builder = SdkTracerProvider::builder()
-        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
-        .with_resource(resource(&service_name, None));
-    if let Some(mem) = config.memory.clone() {
-        builder = builder.with_span_processor(mem);
-    }
+    // Sampling is decided before a span exists (see `handle_span`): every span the
+    // recorder sees is recorded.
     let mut starter = None;
+    let mut queues = None;
     if !sinks.is_empty() {
-        let (processor, s) = QueueProcessor::start(sinks, metrics.registry.clone(), drops);
-        builder = builder.with_span_processor(processor);
+        let (q, s) = Queues::start(sinks, metrics.registry.clone(), drops);
+        queues = Some(q);
         starter = Some(s);
     }
-    let provider = builder.build();
-    let tracer = provider.tracer("glomers");
-
-    let telemetry_layer = tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_location(false)
-        .with_tracked_inactivity(false)
-        .with_threads(false)
-        .with_target(false)
-        .with_level(false)
-        .with_filter(filter_fn(|m| m.target() == spans::TARGET));
+    let recorder = recorder::Recorder {
+        memory: config.memory.clone(),
+        queues,
+    };
+    let telemetry_layer = recorder.with_filter(spans::Only::TELEMETRY);
     let log_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_filter(env_filter().and(filter_fn(|m| m.target() != spans::TARGET)));
+        .with_filter(spans::Only::LOGS.and(env_filter()));
     tracing_subscriber::registry()
         .with(log_layer)
         .with(telemetry_layer)
@@ -214,7 +200,6 @@ pub fn init(config: Config) -> Result<(), String> {
         service_name,
         start_unix_ms,
         sample_ratio: config.sample_ratio,
-        _provider: provider,
     };
     STATE
         .set(state)
@@ -241,7 +226,7 @@ pub(crate) fn node_started(node: &Node) {
         service_name: st.service_name.clone(),
         pid: std::process::id(),
         start_unix_ms: st.start_unix_ms,
-        resource: resource(&st.service_name, Some(node.id())),
+        resource: resource::build(&st.service_name, node.id()),
     });
 }
 
@@ -269,23 +254,14 @@ fn service_name(config: &Config, binary: &str) -> String {
     from_attrs.unwrap_or_else(|| binary.to_string())
 }
 
-/// The OTel resource: `OTEL_RESOURCE_ATTRIBUTES` (read by the SDK's builder), then ours.
-fn resource(service_name: &str, node_id: Option<&str>) -> Resource {
-    let mut b = Resource::builder()
-        .with_service_name(service_name.to_string())
-        .with_attribute(KeyValue::new("process.pid", std::process::id() as i64));
-    if let Some(id) = node_id {
-        b = b.with_attribute(KeyValue::new("service.instance.id", id.to_string()));
-    }
-    b.build()
-}
-
 // ---------------------------------------------------------------------------------------
 // Runtime hooks (crate-internal). Each is one OnceLock check when telemetry is off.
 
 /// What kind of party an id names: a cluster node, a Maelstrom client, or a service.
 fn peer_kind(node: &Node, id: &str) -> &'static str {
-    if node.node_ids().iter().any(|n| n == id) {
+    // Ids are a few bytes: an inline comparison beats a `memcmp` call per node id.
+    let same = |n: &String| n.len() == id.len() && n.bytes().zip(id.bytes()).all(|(a, b)| a == b);
+    if node.node_ids().iter().any(same) {
         "node"
     } else if id.starts_with('c') {
         "client"
@@ -348,7 +324,7 @@ fn count(
 }
 
 /// An inbound message after parsing: count it, and take any trace context out of its body.
-pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanContext> {
+pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanCx> {
     let st = state()?;
     let kind = peer_kind(node, &env.src);
     let ty = body_type(&env.body);
@@ -372,33 +348,17 @@ fn sample_root(st: &State) -> bool {
     if ratio <= 0.0 {
         return false;
     }
-    thread_local! {
-        static RNG: std::cell::Cell<u64> = std::cell::Cell::new(
-            (SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-                ^ (std::process::id() as u64).rotate_left(32))
-                | 1,
-        );
-    }
-    let x = RNG.with(|r| {
-        // xorshift64
-        let mut x = r.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        r.set(x);
-        x
-    });
-    ((x >> 11) as f64 / (1u64 << 53) as f64) < ratio
+    context::random_unit() < ratio
 }
 
 /// A helper span is recorded inside a recorded span, or as a sampled new trace.
 fn child_or_root(st: &State) -> bool {
-    !Span::current().is_disabled() || sample_root(st)
+    context::current().is_some() || sample_root(st)
 }
 
 /// The `handle` span for a request about to be handled (`Span::none()` when off or when
 /// the trace is not sampled).
-pub(crate) fn handle_span(node: &Node, env: &Envelope, parent: Option<SpanContext>) -> Span {
+pub(crate) fn handle_span(node: &Node, env: &Envelope, parent: Option<SpanCx>) -> Span {
     let Some(st) = state() else {
         return Span::none();
     };
@@ -557,12 +517,12 @@ pub fn current_context() -> Option<TraceContext> {
 
 /// A span's position in a trace, kept to link to it later.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TraceContext(SpanContext);
+pub struct TraceContext(SpanCx);
 
 impl TraceContext {
     /// The W3C `traceparent` form.
     pub fn traceparent(&self) -> String {
-        propagation::format(&self.0).unwrap_or_default()
+        propagation::format(&self.0)
     }
 }
 
@@ -572,9 +532,7 @@ pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceCo
     if !enabled() {
         return;
     }
-    for cx in contexts {
-        span.add_link(cx.0.clone());
-    }
+    recorder::add_links(span, &mut contexts.into_iter().map(|c| c.0));
 }
 
 /// One compare-and-set loop: a `cas_loop` span, and on `finish` (or drop) the

@@ -1,17 +1,16 @@
-//! The OTLP sink: spans through `opentelemetry-otlp`'s span exporter, metrics converted from
-//! the Prometheus registry, over HTTP/protobuf (a small blocking client, no extra HTTP stack)
-//! or gRPC (cargo feature `otlp-grpc`). Runs on its own thread with its own single-threaded
-//! tokio runtime, so the node's runtime never waits for a collector; one try per batch, no
-//! retries: a collector that is down costs a refused connection and a dropped count.
+//! The OTLP sink: finished spans and metrics (converted from the Prometheus registry) over
+//! HTTP/protobuf (a small blocking client, no extra HTTP stack) or gRPC (cargo feature
+//! `otlp-grpc`, with its own single-threaded tokio runtime). Runs on its own thread, so the
+//! node's runtime never waits for a collector; one try per batch, no retries: a collector
+//! that is down costs a refused connection and a dropped count.
 
 use std::time::{Duration, SystemTime};
 
-use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use prometheus::proto::MetricFamily;
 use prost::Message as _;
 
 use super::config::{OtlpConfig, OtlpProtocol};
+use super::finished::Finished;
 use super::http_client::MiniHttp;
 use super::pipeline::{Identity, Sink};
 use super::prom_otlp::to_request;
@@ -22,66 +21,34 @@ const RESEND_UNCHANGED: Duration = Duration::from_secs(10);
 
 pub(crate) struct OtlpSink {
     cfg: OtlpConfig,
-    rt: tokio::runtime::Runtime,
-    spans: Option<opentelemetry_otlp::SpanExporter>,
     http: MiniHttp,
     resource: opentelemetry_proto::tonic::resource::v1::Resource,
     start_ns: u64,
     #[cfg(feature = "otlp-grpc")]
-    grpc_metrics: Option<grpc::MetricsClient>,
+    grpc: Option<grpc::Clients>,
 }
 
 impl OtlpSink {
-    pub fn new(cfg: OtlpConfig) -> Result<OtlpSink, String> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("exporter runtime: {e}"))?;
-        let http = MiniHttp {
-            timeout: cfg.timeout,
-        };
-        Ok(OtlpSink {
+    pub fn new(cfg: OtlpConfig) -> OtlpSink {
+        let http = MiniHttp::new(cfg.timeout);
+        OtlpSink {
             cfg,
-            rt,
-            spans: None,
             http,
             resource: Default::default(),
             start_ns: 0,
             #[cfg(feature = "otlp-grpc")]
-            grpc_metrics: None,
-        })
+            grpc: None,
+        }
     }
 
-    fn build_span_exporter(&self) -> Result<opentelemetry_otlp::SpanExporter, String> {
-        let _enter = self.rt.enter();
-        let built = match self.cfg.protocol {
-            OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_http_client(self.http.clone())
-                .with_protocol(Protocol::HttpBinary)
-                .with_endpoint(self.cfg.traces_endpoint.clone())
-                .with_timeout(self.cfg.timeout)
-                .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
-                .build(),
-            #[cfg(feature = "otlp-grpc")]
-            OtlpProtocol::Grpc => {
-                use opentelemetry_otlp::WithTonicConfig;
-                opentelemetry_otlp::SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(self.cfg.traces_endpoint.clone())
-                    .with_timeout(self.cfg.timeout)
-                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
-                    .build()
-            }
-            #[cfg(not(feature = "otlp-grpc"))]
-            OtlpProtocol::Grpc => {
-                return Err(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs glomers-node built with the `otlp-grpc` feature"
-                        .into(),
-                )
-            }
-        };
-        built.map_err(|e| format!("OTLP span exporter: {e}"))
+    /// POST a protobuf body over HTTP; any 2xx is success.
+    fn post(&mut self, url: &str, body: &[u8]) -> Result<(), String> {
+        let (status, _) = self.http.post(url, "application/x-protobuf", body)?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("{url}: HTTP {status}"))
+        }
     }
 }
 
@@ -91,7 +58,7 @@ impl Sink for OtlpSink {
     }
 
     fn start(&mut self, id: &Identity) -> Result<(), String> {
-        self.resource = (&id.resource).into();
+        self.resource = id.resource.clone();
         self.start_ns = id.start_unix_ms * 1_000_000;
         tracing::info!(
             traces = %self.cfg.traces_endpoint,
@@ -101,27 +68,34 @@ impl Sink for OtlpSink {
         );
         #[cfg(feature = "otlp-grpc")]
         if self.cfg.protocol == OtlpProtocol::Grpc {
-            let _enter = self.rt.enter();
-            self.grpc_metrics = Some(grpc::MetricsClient::new(
-                &self.cfg.metrics_endpoint,
-                self.cfg.timeout,
-            )?);
+            self.grpc = Some(grpc::Clients::new(&self.cfg)?);
         }
-        let mut exporter = self.build_span_exporter()?;
-        exporter.set_resource(&id.resource);
-        self.spans = Some(exporter);
+        #[cfg(not(feature = "otlp-grpc"))]
+        if self.cfg.protocol == OtlpProtocol::Grpc {
+            return Err(
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs glomers-node built with the `otlp-grpc` feature"
+                    .into(),
+            );
+        }
         Ok(())
     }
 
-    fn spans(&mut self, batch: std::vec::Drain<'_, SpanData>) -> Result<(), String> {
-        let batch: Vec<SpanData> = batch.collect();
-        let exporter = self
-            .spans
-            .as_ref()
-            .ok_or_else(|| "OTLP span exporter not built".to_string())?;
-        self.rt
-            .block_on(exporter.export(batch))
-            .map_err(|e| e.to_string())
+    fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String> {
+        let req = super::span_otlp::to_request(batch.as_slice().iter(), self.resource.clone());
+        drop(batch);
+        match self.cfg.protocol {
+            OtlpProtocol::HttpProtobuf => {
+                let url = self.cfg.traces_endpoint.clone();
+                self.post(&url, &req.encode_to_vec())
+            }
+            #[cfg(feature = "otlp-grpc")]
+            OtlpProtocol::Grpc => match self.grpc.as_mut() {
+                Some(c) => c.traces(req),
+                None => Err("OTLP gRPC client not built".into()),
+            },
+            #[cfg(not(feature = "otlp-grpc"))]
+            OtlpProtocol::Grpc => Err("gRPC support not built in".into()),
+        }
     }
 
     fn metrics(&mut self, families: &[MetricFamily], _text: &str) -> Result<(), String> {
@@ -133,20 +107,13 @@ impl Sink for OtlpSink {
         );
         match self.cfg.protocol {
             OtlpProtocol::HttpProtobuf => {
-                let body = req.encode_to_vec();
-                let (status, _) =
-                    self.http
-                        .post(&self.cfg.metrics_endpoint, "application/x-protobuf", &body)?;
-                if (200..300).contains(&status) {
-                    Ok(())
-                } else {
-                    Err(format!("{}: HTTP {status}", self.cfg.metrics_endpoint))
-                }
+                let url = self.cfg.metrics_endpoint.clone();
+                self.post(&url, &req.encode_to_vec())
             }
             #[cfg(feature = "otlp-grpc")]
-            OtlpProtocol::Grpc => match self.grpc_metrics.as_mut() {
-                Some(client) => self.rt.block_on(client.export(req)),
-                None => Err("OTLP gRPC metrics client not built".into()),
+            OtlpProtocol::Grpc => match self.grpc.as_mut() {
+                Some(c) => c.metrics(req),
+                None => Err("OTLP gRPC client not built".into()),
             },
             #[cfg(not(feature = "otlp-grpc"))]
             OtlpProtocol::Grpc => Err("gRPC support not built in".into()),
@@ -165,37 +132,67 @@ impl Sink for OtlpSink {
 
 #[cfg(feature = "otlp-grpc")]
 mod grpc {
-    //! Metrics over OTLP/gRPC with the generated tonic client.
-
-    use std::time::Duration;
+    //! Spans and metrics over OTLP/gRPC with the generated tonic clients, on a
+    //! single-threaded tokio runtime owned by the sink's thread.
 
     use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use tonic::transport::{Channel, Endpoint};
 
-    pub(crate) struct MetricsClient {
-        client: MetricsServiceClient<Channel>,
+    use super::OtlpConfig;
+
+    pub(crate) struct Clients {
+        rt: tokio::runtime::Runtime,
+        traces: TraceServiceClient<Channel>,
+        metrics: MetricsServiceClient<Channel>,
     }
 
-    impl MetricsClient {
-        /// Must be called inside the sink's tokio runtime (the channel connects lazily).
-        pub fn new(endpoint: &str, timeout: Duration) -> Result<MetricsClient, String> {
-            let channel = Endpoint::from_shared(endpoint.to_string())
-                .map_err(|e| format!("{endpoint}: {e}"))?
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .connect_lazy();
-            Ok(MetricsClient {
-                client: MetricsServiceClient::new(channel),
+    fn channel(endpoint: &str, cfg: &OtlpConfig) -> Result<Channel, String> {
+        Ok(Endpoint::from_shared(endpoint.to_string())
+            .map_err(|e| format!("{endpoint}: {e}"))?
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout)
+            .connect_lazy())
+    }
+
+    fn status(s: tonic::Status) -> String {
+        format!("gRPC {:?}: {}", s.code(), s.message())
+    }
+
+    impl Clients {
+        pub fn new(cfg: &OtlpConfig) -> Result<Clients, String> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("exporter runtime: {e}"))?;
+            // The channels connect lazily, inside the runtime.
+            let _enter = rt.enter();
+            let traces = TraceServiceClient::new(channel(&cfg.traces_endpoint, cfg)?);
+            let metrics = MetricsServiceClient::new(channel(&cfg.metrics_endpoint, cfg)?);
+            drop(_enter);
+            Ok(Clients {
+                rt,
+                traces,
+                metrics,
             })
         }
 
-        pub async fn export(&mut self, req: ExportMetricsServiceRequest) -> Result<(), String> {
-            self.client
-                .export(req)
-                .await
+        pub fn traces(&mut self, req: ExportTraceServiceRequest) -> Result<(), String> {
+            let client = &mut self.traces;
+            self.rt
+                .block_on(client.export(req))
                 .map(|_| ())
-                .map_err(|s| format!("gRPC {:?}: {}", s.code(), s.message()))
+                .map_err(status)
+        }
+
+        pub fn metrics(&mut self, req: ExportMetricsServiceRequest) -> Result<(), String> {
+            let client = &mut self.metrics;
+            self.rt
+                .block_on(client.export(req))
+                .map(|_| ())
+                .map_err(status)
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The span buffer between the node and its sinks: a span processor whose `on_end` only
-//! pushes the span onto a bounded buffer (dropping and counting when full), and one worker
+//! The span buffer between the node and its sinks: [`Queues::push`] (called by the recorder
+//! when a span ends) only pushes the span onto a bounded buffer (dropping and counting when full), and one worker
 //! thread per sink that takes the whole buffer at once, takes metric snapshots on the sink's
 //! interval and reports failures once on stderr while counting what is lost.
 //!
@@ -10,13 +10,11 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use opentelemetry::Context;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
-use opentelemetry_sdk::Resource;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use prometheus::proto::MetricFamily;
 use prometheus::{IntCounterVec, Registry};
 
+use super::finished::Finished;
 use super::metrics::encode_text;
 
 /// Spans waiting for one sink, at most.
@@ -27,6 +25,8 @@ const WAKE_AT: usize = 2048;
 const MAX_BATCH: usize = 2048;
 /// Spans are exported at least this often.
 const SPAN_INTERVAL: Duration = Duration::from_millis(500);
+/// A metrics snapshot due this soon is taken at the current wake (one wake-up, not two).
+const SLACK: Duration = Duration::from_millis(100);
 /// Failure/recovery notices a sink may print in its whole life.
 const MAX_NOTICES: u32 = 4;
 
@@ -49,7 +49,7 @@ pub(crate) trait Sink: Send + 'static {
     /// Called once, when the node's identity is known.
     fn start(&mut self, id: &Identity) -> Result<(), String>;
     /// Write or send a batch of finished spans.
-    fn spans(&mut self, batch: std::vec::Drain<'_, SpanData>) -> Result<(), String>;
+    fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String>;
     /// Write or send a snapshot of every metric (`text`: the Prometheus text exposition of
     /// `families`).
     fn metrics(&mut self, families: &[MetricFamily], text: &str) -> Result<(), String>;
@@ -63,7 +63,7 @@ pub(crate) trait Sink: Send + 'static {
 /// What the node hands one sink's worker.
 #[derive(Default)]
 struct Inbox {
-    spans: Vec<SpanData>,
+    spans: Vec<Finished>,
     start: Option<Arc<Identity>>,
     closed: bool,
 }
@@ -82,7 +82,7 @@ impl Mailbox {
     }
 
     /// Queue a span; `false` when the buffer is full (the span is dropped).
-    fn push(&self, span: SpanData) -> bool {
+    fn push(&self, span: Finished) -> bool {
         let mut inbox = self.lock();
         if inbox.spans.len() >= QUEUE {
             return false;
@@ -111,28 +111,27 @@ impl DropCounter {
     }
 }
 
-/// The span processor feeding every sink's buffer.
-pub(crate) struct QueueProcessor {
+/// The buffers of every sink, fed by the recorder.
+pub(crate) struct Queues {
     boxes: Vec<(&'static str, Arc<Mailbox>)>,
     drops: DropCounter,
 }
 
-impl std::fmt::Debug for QueueProcessor {
+impl std::fmt::Debug for Queues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueueProcessor")
+        f.debug_struct("Queues")
             .field("sinks", &self.boxes.len())
             .finish()
     }
 }
 
-impl QueueProcessor {
-    /// Start one worker thread per sink. Returns the processor (to register with the
-    /// tracer provider) and a handle to announce the node's identity.
+impl Queues {
+    /// Start one worker thread per sink. Returns the buffers (for the recorder) and a handle to announce the node's identity.
     pub fn start(
         sinks: Vec<Box<dyn Sink>>,
         registry: Registry,
         drops: DropCounter,
-    ) -> (QueueProcessor, Starter) {
+    ) -> (Queues, Starter) {
         let mut boxes = Vec::new();
         for sink in sinks {
             let mailbox = Arc::new(Mailbox::default());
@@ -153,11 +152,11 @@ impl QueueProcessor {
         let starter = Starter {
             boxes: boxes.iter().map(|(_, b)| b.clone()).collect(),
         };
-        (QueueProcessor { boxes, drops }, starter)
+        (Queues { boxes, drops }, starter)
     }
 }
 
-impl Drop for QueueProcessor {
+impl Drop for Queues {
     fn drop(&mut self) {
         for (_, b) in &self.boxes {
             b.lock().closed = true;
@@ -181,10 +180,9 @@ impl Starter {
     }
 }
 
-impl SpanProcessor for QueueProcessor {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
-
-    fn on_end(&self, span: SpanData) {
+impl Queues {
+    /// Queue a finished span for every sink (dropped and counted where a buffer is full).
+    pub fn push(&self, span: Finished) {
         let Some(((last_name, last), rest)) = self.boxes.split_last() else {
             return;
         };
@@ -196,14 +194,6 @@ impl SpanProcessor for QueueProcessor {
         if !last.push(span) {
             self.drops.add(last_name, 1);
         }
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        Ok(())
     }
 }
 
@@ -271,11 +261,11 @@ impl Worker {
                 inbox.closed
             };
             self.flush_spans(&mut batch);
+            // Every wake flushes the spans, so the next span flush is due an interval from
+            // now; a snapshot due within `SLACK` is taken now rather than by a wake of its own.
             let now = Instant::now();
-            if now >= next_spans {
-                next_spans = now + SPAN_INTERVAL;
-            }
-            if now >= next_metrics || closed {
+            next_spans = now + SPAN_INTERVAL;
+            if now + SLACK >= next_metrics || closed {
                 self.snapshot();
                 next_metrics = now + metrics_every;
             }
@@ -287,7 +277,7 @@ impl Worker {
 
     /// Hand `batch` to the sink in exports of at most [`MAX_BATCH`]; leaves it empty with
     /// its allocation kept.
-    fn flush_spans(&mut self, batch: &mut Vec<SpanData>) {
+    fn flush_spans(&mut self, batch: &mut Vec<Finished>) {
         while !batch.is_empty() {
             let n = batch.len().min(MAX_BATCH);
             let result = self.sink.spans(batch.drain(..n));

@@ -1,16 +1,55 @@
 //! The spans the runtime opens (`handle` per handled message, `rpc` per outgoing RPC) and
 //! the helpers challenges use (`gossip_round`, `cas_loop`, `txn`). All carry the target
 //! [`TARGET`], which only the telemetry layer listens to: the stderr log never sees them.
-//! Integer fields are recorded as `i64` (the OpenTelemetry layer keeps `u64` only as text).
+//! Integer fields are recorded as `i64` (a `u64` beyond `i64` would be kept as text).
 
-use opentelemetry::trace::{SpanContext, TraceContextExt};
-use opentelemetry::Context;
 use tracing::field::Empty;
 use tracing::Span;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use super::context::SpanCx;
+use super::recorder::with_remote_parent;
 
 /// The `tracing` target of every telemetry span.
 pub const TARGET: &str = "glomers::telemetry";
+
+/// A per-layer filter splitting telemetry spans from log output, decided once per callsite
+/// (a `filter_fn` would be asked again for every span).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Only {
+    telemetry: bool,
+}
+
+impl Only {
+    /// Telemetry spans only (the recorder).
+    pub const TELEMETRY: Only = Only { telemetry: true };
+    /// Everything but telemetry spans (the stderr log).
+    pub const LOGS: Only = Only { telemetry: false };
+
+    fn wants(&self, meta: &tracing::Metadata<'_>) -> bool {
+        (meta.target() == TARGET) == self.telemetry
+    }
+}
+
+impl<S> tracing_subscriber::layer::Filter<S> for Only {
+    fn enabled(
+        &self,
+        meta: &tracing::Metadata<'_>,
+        _cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.wants(meta)
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if self.wants(meta) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+}
 
 /// One handled message. `parent` is the sender's context, when it sent one.
 pub(crate) fn handle(
@@ -18,20 +57,22 @@ pub(crate) fn handle(
     msg_type: &str,
     src: &str,
     msg_id: Option<u64>,
-    parent: Option<SpanContext>,
+    parent: Option<SpanCx>,
 ) -> Span {
-    let span = tracing::info_span!(
-        target: TARGET,
-        "handle",
-        node = node,
-        msg.type = msg_type,
-        msg.src = src,
-        msg.id = msg_id.map(|v| v as i64),
-    );
-    if let Some(p) = parent {
-        let _ = span.set_parent(Context::new().with_remote_span_context(p));
+    let make = || {
+        tracing::info_span!(
+            target: TARGET,
+            "handle",
+            node = node,
+            msg.type = msg_type,
+            msg.src = src,
+            msg.id = msg_id.map(|v| v as i64),
+        )
+    };
+    match parent {
+        Some(p) => with_remote_parent(p, make),
+        None => make(),
     }
-    span
 }
 
 /// One outgoing RPC; `outcome` is recorded when it completes.
