@@ -41,6 +41,24 @@ async fn start(n: usize, latency: Duration, handles: &Handles) -> Cluster {
     .await
 }
 
+/// Sends messages 0..n to key "1", alternately through n0 (via `c0`) and n1 (via `c1`); each
+/// must be acknowledged with offset = its index.
+async fn send_alternately(c0: &mut Client, c1: &mut Client, n: u64) {
+    for i in 0..n {
+        let (c, id) = if i % 2 == 0 {
+            (&mut *c0, "n0")
+        } else {
+            (&mut *c1, "n1")
+        };
+        let r = c
+            .rpc(id, json!({"type": "send", "key": "1", "msg": i}))
+            .await
+            .unwrap();
+        assert_eq!(r["type"], "send_ok", "{r}");
+        assert_eq!(r["offset"], i, "{r}");
+    }
+}
+
 fn total_stats(handles: &Handles) -> StatsSnapshot {
     handles
         .lock()
@@ -411,19 +429,7 @@ async fn sends_to_an_unreachable_owner_are_relayed_through_lin_kv_not_written_by
     let mut c1 = cluster.client();
     // Key "1" is owned by n1; n0 cannot reach it.
     cluster.isolate("n1");
-    for i in 0..8 {
-        let (c, id) = if i % 2 == 0 {
-            (&mut c0, "n0")
-        } else {
-            (&mut c1, "n1")
-        };
-        let r = c
-            .rpc(id, json!({"type": "send", "key": "1", "msg": i}))
-            .await
-            .unwrap();
-        assert_eq!(r["type"], "send_ok", "{r}");
-        assert_eq!(r["offset"], i, "{r}");
-    }
+    send_alternately(&mut c0, &mut c1, 8).await;
     // n0 relayed its sends (the first after a forward timed out) and never wrote the log.
     let per_node: Vec<StatsSnapshot> = handles.lock().unwrap().iter().map(Kafka::stats).collect();
     let n0 = per_node
@@ -483,18 +489,7 @@ async fn fallback_writes_reach_the_owner_after_a_heal() {
     let mut c1 = cluster.client();
     // Key "1" is owned by n1. Write through both nodes while they are cut apart.
     cluster.isolate("n1");
-    for i in 0..6 {
-        let (c, id) = if i % 2 == 0 {
-            (&mut c0, "n0")
-        } else {
-            (&mut c1, "n1")
-        };
-        let r = c
-            .rpc(id, json!({"type": "send", "key": "1", "msg": i}))
-            .await
-            .unwrap();
-        assert_eq!(r["offset"], i, "{r}");
-    }
+    send_alternately(&mut c0, &mut c1, 6).await;
     // While partitioned, the owner may not know n0's writes yet, but shows a prefix.
     let p = c1
         .rpc("n1", json!({"type": "poll", "offsets": {"1": 0}}))
