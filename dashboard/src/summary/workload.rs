@@ -213,21 +213,27 @@ fn counter(s: &mut RunSummary, w: &Value) {
     push_list(s, "acceptable ranges", acceptable, None, false);
 }
 
-fn kafka(s: &mut RunSummary, w: &Value) {
-    let error_types: Vec<String> = w
-        .get("error-types")
+/// The key figure of a run whose checker lists anomaly names (kafka's `:error-types`, Elle's
+/// `:anomaly-types`): "no anomalies" or "anomalies: G0 G1c", unless already set.
+fn anomalies_key_figure(s: &mut RunSummary, list: Option<&Value>) {
+    if s.key_figure.is_some() {
+        return;
+    }
+    let names: Vec<String> = list
         .and_then(Value::as_seq)
         .unwrap_or_default()
         .iter()
         .map(|v| v.to_string())
         .collect();
-    if s.key_figure.is_none() {
-        s.key_figure = Some(if error_types.is_empty() {
-            "no anomalies".into()
-        } else {
-            format!("anomalies: {}", error_types.join(" "))
-        });
-    }
+    s.key_figure = Some(if names.is_empty() {
+        "no anomalies".into()
+    } else {
+        format!("anomalies: {}", names.join(" "))
+    });
+}
+
+fn kafka(s: &mut RunSummary, w: &Value) {
+    anomalies_key_figure(s, w.get("error-types"));
     push_list(s, "bad error types", w.get("bad-error-types"), None, true);
     push_list(s, "error types", w.get("error-types"), None, true);
     // An invalid analysed run has one key per error type, each `{:count n :errs [...]}`.
@@ -251,20 +257,7 @@ fn kafka(s: &mut RunSummary, w: &Value) {
 }
 
 fn txn(s: &mut RunSummary, w: &Value) {
-    let types: Vec<String> = w
-        .get("anomaly-types")
-        .and_then(Value::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    if s.key_figure.is_none() {
-        s.key_figure = Some(if types.is_empty() {
-            "no anomalies".into()
-        } else {
-            format!("anomalies: {}", types.join(" "))
-        });
-    }
+    anomalies_key_figure(s, w.get("anomaly-types"));
     push_list(s, "anomaly types", w.get("anomaly-types"), None, true);
     if let Some(Value::Map(anomalies)) = w.get("anomalies") {
         for (k, v) in anomalies {
