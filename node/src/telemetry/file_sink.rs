@@ -5,7 +5,7 @@
 //!   <node-id>/                            e.g. n0
 //!     <start-unix-ms>-<pid>/              one node process (Maelstrom reuses node ids across runs)
 //!       meta.json                         who wrote this folder and when (see below)
-//!       spans.jsonl                       one finished span per line (appended every ≤ 0.5 s)
+//!       spans.jsonl                       one finished span per line (appended every ≤ 1 s)
 //!       metrics.prom                      latest Prometheus text snapshot (replaced every 1 s
 //!                                         when it changed)
 //! ```
@@ -30,10 +30,15 @@
 //! filesystem lacks it, a rename over the old file). Swapping keeps both inodes and their
 //! blocks in use, where a rename over the old file would free one inode and allocate another
 //! each second (on ext4 with `discard`, the costliest thing a busy node's telemetry did).
+//! Both files stay open between snapshots, so a snapshot costs a `pwrite`, a `renameat2`
+//! and, only when the text got shorter, an `ftruncate`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+#[cfg(target_os = "linux")]
+use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::finished::Finished;
@@ -57,6 +62,8 @@ pub(crate) struct FileSink {
     meta: Option<serde_json::Value>,
     meta_written: Option<Instant>,
     spans: Option<BufWriter<File>>,
+    metrics_file: Replacer,
+    meta_file: Replacer,
 }
 
 impl FileSink {
@@ -68,6 +75,8 @@ impl FileSink {
             meta: None,
             meta_written: None,
             spans: None,
+            metrics_file: Replacer::new(METRICS_FILE),
+            meta_file: Replacer::new(META_FILE),
         }
     }
 
@@ -101,7 +110,7 @@ impl FileSink {
         };
         meta["last_flush_unix_ms"] = json!(unix_ms(SystemTime::now()));
         let text = serde_json::to_string_pretty(meta).map_err(|e| e.to_string())?;
-        write_atomic(&folder, META_FILE, text.as_bytes())?;
+        self.meta_file.write(&folder, text.as_bytes())?;
         self.meta_written = Some(Instant::now());
         Ok(())
     }
@@ -158,10 +167,10 @@ impl Sink for FileSink {
 
     fn metrics(&mut self, _families: &[MetricFamily], text: &str) -> Result<(), String> {
         let folder = self.folder()?.to_path_buf();
-        if write_atomic(&folder, METRICS_FILE, text.as_bytes()).is_err() {
+        if self.metrics_file.write(&folder, text.as_bytes()).is_err() {
             // The folder may have been removed: recreate it and try once more.
             fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-            write_atomic(&folder, METRICS_FILE, text.as_bytes())?;
+            self.metrics_file.write(&folder, text.as_bytes())?;
             self.meta_written = None;
         }
         if self
@@ -182,57 +191,109 @@ impl Sink for FileSink {
     }
 }
 
-/// Replace `name` in `dir` with `bytes` in one step; see the module doc.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
-    let dest = dir.join(name);
-    if dest.exists() {
-        let next = dir.join(format!(".{name}.next"));
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&next)?;
-            // Overwrite in place and trim the tail: no blocks freed or allocated when the
-            // text keeps about its size.
-            f.write_all(bytes)?;
-            f.set_len(bytes.len() as u64)
-        };
-        if write().is_ok() && exchange(&next, &dest) {
-            return Ok(());
+/// Replaces one file of the folder whole, in one step (see the module doc), keeping the
+/// visible file and its hidden sibling open from one snapshot to the next.
+struct Replacer {
+    name: &'static str,
+    #[cfg(target_os = "linux")]
+    pair: Option<Pair>,
+}
+
+/// The two open files of a [`Replacer`]; they trade names at every swap.
+#[cfg(target_os = "linux")]
+struct Pair {
+    dir: PathBuf,
+    visible_path: CString,
+    hidden_path: CString,
+    /// The file now named `name`, and its length.
+    visible: (File, u64),
+    /// The file now named `.name.next`, and its length.
+    hidden: (File, u64),
+}
+
+impl Replacer {
+    fn new(name: &'static str) -> Replacer {
+        Replacer {
+            name,
+            #[cfg(target_os = "linux")]
+            pair: None,
         }
     }
-    replace_by_rename(dir, name, bytes)
+
+    /// Replace the file in `dir` with `bytes`.
+    fn write(&mut self, dir: &Path, bytes: &[u8]) -> Result<(), String> {
+        #[cfg(target_os = "linux")]
+        {
+            if self.pair.as_ref().is_some_and(|p| p.dir != dir) {
+                self.pair = None;
+            }
+            if self.pair.is_none() && dir.join(self.name).exists() {
+                self.pair = Pair::open(dir, self.name).ok();
+            }
+            if let Some(pair) = self.pair.as_mut() {
+                if pair.swap_in(bytes).is_ok() {
+                    return Ok(());
+                }
+                // Renamed or removed behind our back: start over from the paths.
+                self.pair = None;
+            }
+        }
+        replace_by_rename(dir, self.name, bytes)
+    }
 }
 
-/// Swap two paths atomically; `false` when the platform or filesystem cannot.
 #[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> bool {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let (Ok(a), Ok(b)) = (
-        CString::new(a.as_os_str().as_bytes()),
-        CString::new(b.as_os_str().as_bytes()),
-    ) else {
-        return false;
-    };
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call;
-    // renameat2 only reads them.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    rc == 0
-}
+impl Pair {
+    fn open(dir: &Path, name: &str) -> std::io::Result<Pair> {
+        use std::os::unix::ffi::OsStrExt;
+        let visible_path = dir.join(name);
+        let hidden_path = dir.join(format!(".{name}.next"));
+        let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+        let visible = OpenOptions::new().write(true).open(&visible_path)?;
+        let hidden = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&hidden_path)?;
+        let (vlen, hlen) = (visible.metadata()?.len(), hidden.metadata()?.len());
+        Ok(Pair {
+            dir: dir.to_path_buf(),
+            visible_path: c(&visible_path)?,
+            hidden_path: c(&hidden_path)?,
+            visible: (visible, vlen),
+            hidden: (hidden, hlen),
+        })
+    }
 
-#[cfg(not(target_os = "linux"))]
-fn exchange(_a: &Path, _b: &Path) -> bool {
-    false
+    /// Write `bytes` into the hidden file, then swap the two names.
+    fn swap_in(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let (file, len) = &mut self.hidden;
+        // Overwrite in place and trim only a longer tail: no blocks freed or allocated
+        // when the text keeps about its size.
+        file.write_all_at(bytes, 0)?;
+        let new_len = bytes.len() as u64;
+        if *len > new_len {
+            file.set_len(new_len)?;
+        }
+        *len = new_len;
+        // SAFETY: both paths are valid NUL-terminated strings that outlive the call;
+        // renameat2 only reads them.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                self.hidden_path.as_ptr(),
+                libc::AT_FDCWD,
+                self.visible_path.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        std::mem::swap(&mut self.visible, &mut self.hidden);
+        Ok(())
+    }
 }
 
 /// Write `name` in `dir` through a temporary file and a rename.
@@ -284,19 +345,35 @@ mod tests {
             unix_ms(SystemTime::now())
         ));
         fs::create_dir_all(&dir).unwrap();
-        for text in [
+        let mut file = Replacer::new(METRICS_FILE);
+        let texts = [
             "first, a long text\n",
             "short\n",
             "third: longer than short\n",
-        ] {
-            write_atomic(&dir, METRICS_FILE, text.as_bytes()).unwrap();
-            assert_eq!(fs::read_to_string(dir.join(METRICS_FILE)).unwrap(), text);
+            "4th\n",
+            "fifth, longer than the rest\n",
+        ];
+        for (i, text) in texts.iter().enumerate() {
+            file.write(&dir, text.as_bytes()).unwrap();
+            assert_eq!(fs::read_to_string(dir.join(METRICS_FILE)).unwrap(), *text);
+            if cfg!(target_os = "linux") && i > 0 {
+                // The previous text waits in the hidden sibling, at its own length.
+                let next = fs::read_to_string(dir.join(format!(".{METRICS_FILE}.next")));
+                assert_eq!(next.unwrap(), texts[i - 1]);
+            }
         }
-        if cfg!(target_os = "linux") {
-            // The previous text waits in the hidden sibling, trimmed to its own length.
-            let next = fs::read_to_string(dir.join(format!(".{METRICS_FILE}.next"))).unwrap();
-            assert_eq!(next, "short\n");
-        }
+        // Files removed behind the writer's back are written afresh.
+        fs::remove_file(dir.join(METRICS_FILE)).unwrap();
+        file.write(&dir, b"after removal\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join(METRICS_FILE)).unwrap(),
+            "after removal\n"
+        );
+        file.write(&dir, b"and again\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join(METRICS_FILE)).unwrap(),
+            "and again\n"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

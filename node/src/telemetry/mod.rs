@@ -95,14 +95,14 @@ pub use spans::TARGET as SPAN_TARGET;
 
 use context::SpanCx;
 use metrics::{HandleCache, Metrics};
-use pipeline::{DropCounter, Identity, Queues, Starter};
+use pipeline::{DropCounter, Identity, Queues, Workers};
 use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
 use std::cell::RefCell;
 
 struct State {
     metrics: Metrics,
     node_id: Arc<OnceLock<String>>,
-    starter: Option<Starter>,
+    workers: Option<Workers>,
     service_name: String,
     start_unix_ms: u64,
     sample_ratio: f64,
@@ -113,6 +113,14 @@ static STATE: OnceLock<State> = OnceLock::new();
 #[inline]
 fn state() -> Option<&'static State> {
     STATE.get()
+}
+
+/// Call after changing a metric: a sink worker asleep because the node was quiet wakes.
+#[inline]
+fn changed(st: &State) {
+    if let Some(w) = &st.workers {
+        w.metrics_changed();
+    }
 }
 
 /// Whether telemetry is on in this process.
@@ -171,12 +179,12 @@ pub fn init(config: Config) -> Result<(), String> {
 
     // Sampling is decided before a span exists (see `handle_span`): every span the
     // recorder sees is recorded.
-    let mut starter = None;
+    let mut workers = None;
     let mut queues = None;
     if !sinks.is_empty() {
-        let (q, s) = Queues::start(sinks, metrics.registry.clone(), drops);
+        let (q, w) = Queues::start(sinks, metrics.registry.clone(), drops);
         queues = Some(q);
-        starter = Some(s);
+        workers = Some(w);
     }
     let recorder = recorder::Recorder {
         memory: config.memory.clone(),
@@ -196,7 +204,7 @@ pub fn init(config: Config) -> Result<(), String> {
     let state = State {
         metrics,
         node_id,
-        starter,
+        workers,
         service_name,
         start_unix_ms,
         sample_ratio: config.sample_ratio,
@@ -218,8 +226,8 @@ pub(crate) fn node_started(node: &Node) {
     if st.node_id.set(node.id().to_string()).is_err() {
         return; // several nodes in one process (tests): the first names the sinks
     }
-    let Some(starter) = &st.starter else { return };
-    starter.start(Identity {
+    let Some(workers) = &st.workers else { return };
+    workers.start(Identity {
         node_id: node.id().to_string(),
         node_ids: node.node_ids().to_vec(),
         binary: binary_name(),
@@ -332,6 +340,7 @@ pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanCx> {
     if kind == "client" && env.in_reply_to().is_none() {
         count(&CLIENT_OPS, &st.metrics.client_ops, &[node.id(), ty]);
     }
+    changed(st);
     if kind == "node" {
         propagation::take(&mut env.body)
     } else {
@@ -389,6 +398,7 @@ pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
         .and_then(Value::as_str)
         .unwrap_or("unknown");
     count(&SENT, &st.metrics.sent, &[node.id(), ty, kind]);
+    changed(st);
     if kind == "node" && dest != node.id() {
         propagation::inject_current(body);
     }
@@ -416,6 +426,7 @@ impl RpcTimer {
                 .rpc_duration
                 .with_label_values(&[&self.node, &self.msg_type, self.peer, outcome])
                 .observe(self.start.elapsed().as_secs_f64());
+            changed(st);
         }
     }
 }
@@ -454,6 +465,7 @@ pub(crate) fn kv_cas(node: &Node, service: &str, outcome: &str) {
         .kv_cas
         .with_label_values(&[node.id(), service, outcome])
         .inc();
+    changed(st);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -506,6 +518,7 @@ fn observe_round(st: &State, node: &Node, fanout: usize, batch_values: usize) {
         node.id(),
         batch_values as f64,
     );
+    changed(st);
 }
 
 /// The trace context of the current span (e.g. the `handle` span of a client's
@@ -620,6 +633,7 @@ fn kv_cas_retries_for(node: &str, service: &str, retries: u64) {
             .kv_cas_retries
             .with_label_values(&[node, service])
             .observe(retries as f64);
+        changed(st);
     }
 }
 
@@ -642,6 +656,7 @@ pub fn txn(node: &Node, outcome: &str, conflicts: u64) {
             .with_label_values(&[node.id(), outcome])
             .inc_by(conflicts);
     }
+    changed(st);
 }
 
 /// A transaction of `ops` operations: a `txn` span; [`Txn::finish`] records the outcome and

@@ -5,8 +5,15 @@
 //!
 //! The node never wakes a worker per span (a futex wake and a context switch cost more than
 //! the span itself): a worker sleeps until its next flush is due, or until the buffer holds
-//! [`WAKE_AT`] spans.
+//! [`WAKE_AT`] spans. Spans and the metrics snapshot share one wake a second.
+//!
+//! A quiet node costs nothing: when a wake finds no span and an unchanged snapshot, the
+//! worker sleeps until something happens (a span is queued, or a runtime hook reports a
+//! metric change through [`Workers::metrics_changed`]), or until a sink's heartbeat is due.
+//! Each wake of a sleeping thread costs tens of microseconds of CPU on a VM (the context
+//! switch, not the work), and a 25-node cluster spends most of a run's tail idle.
 
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -23,8 +30,9 @@ const QUEUE: usize = 16_384;
 const WAKE_AT: usize = 2048;
 /// Spans per export, at most.
 const MAX_BATCH: usize = 2048;
-/// Spans are exported at least this often.
-const SPAN_INTERVAL: Duration = Duration::from_millis(500);
+/// Spans are exported at least this often (with the default 1 s metrics interval, every
+/// wake writes both).
+const SPAN_INTERVAL: Duration = Duration::from_secs(1);
 /// A metrics snapshot due this soon is taken at the current wake (one wake-up, not two).
 const SLACK: Duration = Duration::from_millis(100);
 /// Failure/recovery notices a sink may print in its whole life.
@@ -66,6 +74,9 @@ struct Inbox {
     spans: Vec<Finished>,
     start: Option<Arc<Identity>>,
     closed: bool,
+    /// The worker sleeps until something happens (see [`Worker::doze`]); whoever clears
+    /// this also takes the worker off `Mailbox::sleeping` and wakes it.
+    asleep: bool,
 }
 
 /// One sink's inbox and the condition its worker sleeps on.
@@ -73,9 +84,30 @@ struct Inbox {
 struct Mailbox {
     inbox: Mutex<Inbox>,
     wake: Condvar,
+    /// Workers (of every sink) asleep until something happens; shared by all mailboxes.
+    sleeping: Arc<AtomicUsize>,
 }
 
 impl Mailbox {
+    /// Wake the worker if it sleeps until something happens.
+    fn rouse(&self) {
+        let mut inbox = self.lock();
+        if Self::clear_asleep(&mut inbox, &self.sleeping) {
+            drop(inbox);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Take the worker out of its sleep; `true` when it was asleep (the caller notifies).
+    fn clear_asleep(inbox: &mut Inbox, sleeping: &AtomicUsize) -> bool {
+        if !inbox.asleep {
+            return false;
+        }
+        inbox.asleep = false;
+        sleeping.fetch_sub(1, Ordering::SeqCst);
+        true
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inbox> {
         // A poisoned lock only means a panic elsewhere; the buffer itself stays usable.
         self.inbox.lock().unwrap_or_else(|p| p.into_inner())
@@ -88,7 +120,8 @@ impl Mailbox {
             return false;
         }
         inbox.spans.push(span);
-        let wake = inbox.spans.len() == WAKE_AT;
+        let roused = Self::clear_asleep(&mut inbox, &self.sleeping);
+        let wake = roused || inbox.spans.len() == WAKE_AT;
         drop(inbox);
         if wake {
             self.wake.notify_one();
@@ -126,22 +159,37 @@ impl std::fmt::Debug for Queues {
 }
 
 impl Queues {
-    /// Start one worker thread per sink. Returns the buffers (for the recorder) and a handle to announce the node's identity.
+    /// Start one worker thread per sink. Returns the buffers (for the recorder) and a
+    /// handle to announce the node's identity and report metric changes.
     pub fn start(
         sinks: Vec<Box<dyn Sink>>,
         registry: Registry,
         drops: DropCounter,
-    ) -> (Queues, Starter) {
+    ) -> (Queues, Workers) {
+        Self::start_with(sinks, registry, drops, SPAN_INTERVAL)
+    }
+
+    /// [`Queues::start`] with spans exported every `span_interval` (tests use short ones).
+    pub fn start_with(
+        sinks: Vec<Box<dyn Sink>>,
+        registry: Registry,
+        drops: DropCounter,
+        span_interval: Duration,
+    ) -> (Queues, Workers) {
+        let sleeping = Arc::new(AtomicUsize::new(0));
         let mut boxes = Vec::new();
         for sink in sinks {
-            let mailbox = Arc::new(Mailbox::default());
+            let mailbox = Arc::new(Mailbox {
+                sleeping: sleeping.clone(),
+                ..Mailbox::default()
+            });
             let name = sink.name();
             let registry = registry.clone();
             let drops = drops.clone();
             let worker_box = mailbox.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("telemetry-{name}"))
-                .spawn(move || Worker::new(sink, registry, drops).run(&worker_box));
+                .spawn(move || Worker::new(sink, registry, drops, span_interval).run(&worker_box));
             match spawned {
                 Ok(_) => boxes.push((name, mailbox)),
                 Err(e) => {
@@ -149,10 +197,11 @@ impl Queues {
                 }
             }
         }
-        let starter = Starter {
+        let workers = Workers {
             boxes: boxes.iter().map(|(_, b)| b.clone()).collect(),
+            sleeping,
         };
-        (Queues { boxes, drops }, starter)
+        (Queues { boxes, drops }, workers)
     }
 }
 
@@ -165,12 +214,33 @@ impl Drop for Queues {
     }
 }
 
-/// Announces the node's identity to every sink worker.
-pub(crate) struct Starter {
+/// Announces the node's identity to every sink worker, and wakes workers that sleep
+/// because nothing happened when a metric changes.
+pub(crate) struct Workers {
     boxes: Vec<Arc<Mailbox>>,
+    sleeping: Arc<AtomicUsize>,
 }
 
-impl Starter {
+impl Workers {
+    /// Call after changing a metric, so that a worker asleep for want of activity wakes and
+    /// delivers the change within an interval. One fence and one load when none sleeps.
+    #[inline]
+    pub fn metrics_changed(&self) {
+        // Pairs with the fence in `Worker::doze`: either this load sees the worker asleep,
+        // or the worker's last look at the registry (after its fence) sees the change.
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::Relaxed) > 0 {
+            self.rouse_all();
+        }
+    }
+
+    #[cold]
+    fn rouse_all(&self) {
+        for b in &self.boxes {
+            b.rouse();
+        }
+    }
+
     pub fn start(&self, id: Identity) {
         let id = Arc::new(id);
         for b in &self.boxes {
@@ -201,18 +271,35 @@ struct Worker {
     sink: Box<dyn Sink>,
     registry: Registry,
     drops: DropCounter,
+    span_interval: Duration,
     failing: bool,
     notices: u32,
     /// The last snapshot delivered, and when.
     delivered: Option<(String, Instant)>,
 }
 
+/// How a worker's sleep for want of activity ended.
+enum Doze {
+    /// Something happened (a span, a metric change): back to flushing every interval.
+    Roused,
+    /// The sink's heartbeat is due: resend the unchanged snapshot.
+    Heartbeat,
+    /// The node is shutting down.
+    Closed,
+}
+
 impl Worker {
-    fn new(sink: Box<dyn Sink>, registry: Registry, drops: DropCounter) -> Worker {
+    fn new(
+        sink: Box<dyn Sink>,
+        registry: Registry,
+        drops: DropCounter,
+        span_interval: Duration,
+    ) -> Worker {
         Worker {
             sink,
             registry,
             drops,
+            span_interval,
             failing: false,
             notices: 0,
             delivered: None,
@@ -237,42 +324,115 @@ impl Worker {
         self.outcome(started, 0);
         let metrics_every = self.sink.metrics_interval();
         let now = Instant::now();
-        let mut next_spans = now + SPAN_INTERVAL;
+        let mut next_spans = now + self.span_interval;
         // A first snapshot right away, so files exist from the start of the run.
         let mut next_metrics = now;
         let mut batch = Vec::new();
         loop {
-            let closed = {
-                let mut inbox = mailbox.lock();
-                loop {
-                    let now = Instant::now();
-                    let due = next_spans.min(next_metrics);
-                    if inbox.closed || now >= due || inbox.spans.len() >= WAKE_AT {
-                        break;
-                    }
-                    inbox = mailbox
-                        .wake
-                        .wait_timeout(inbox, due - now)
-                        .map(|(g, _)| g)
-                        .unwrap_or_else(|p| p.into_inner().0);
-                }
-                // Take every waiting span; the emptied batch's allocation goes back.
-                std::mem::swap(&mut inbox.spans, &mut batch);
-                inbox.closed
-            };
+            let closed = Self::wait(mailbox, next_spans.min(next_metrics), &mut batch);
+            let flushed = batch.len();
             self.flush_spans(&mut batch);
             // Every wake flushes the spans, so the next span flush is due an interval from
             // now; a snapshot due within `SLACK` is taken now rather than by a wake of its own.
             let now = Instant::now();
-            next_spans = now + SPAN_INTERVAL;
+            next_spans = now + self.span_interval;
+            let mut quiet = false;
             if now + SLACK >= next_metrics || closed {
-                self.snapshot();
+                quiet = !self.snapshot() && flushed == 0;
                 next_metrics = now + metrics_every;
             }
             if closed {
                 return;
             }
+            if quiet {
+                match self.doze(mailbox) {
+                    Doze::Roused => {
+                        let now = Instant::now();
+                        next_spans = now + self.span_interval;
+                        next_metrics = now + metrics_every;
+                    }
+                    Doze::Heartbeat | Doze::Closed => next_metrics = Instant::now(),
+                }
+            }
         }
+    }
+
+    /// Sleep until `due`, the buffer fills up to [`WAKE_AT`] or the node shuts down; then
+    /// move every waiting span into `batch`. Returns whether the node is shutting down.
+    fn wait(mailbox: &Mailbox, due: Instant, batch: &mut Vec<Finished>) -> bool {
+        let mut inbox = mailbox.lock();
+        loop {
+            let now = Instant::now();
+            if inbox.closed || now >= due || inbox.spans.len() >= WAKE_AT {
+                break;
+            }
+            inbox = mailbox
+                .wake
+                .wait_timeout(inbox, due - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        // Take every waiting span; the emptied batch's allocation goes back.
+        std::mem::swap(&mut inbox.spans, batch);
+        inbox.closed
+    }
+
+    /// Nothing happened since the last wake: sleep until a span is queued, a metric
+    /// changes, the heartbeat is due or the node shuts down.
+    fn doze(&mut self, mailbox: &Mailbox) -> Doze {
+        {
+            let mut inbox = mailbox.lock();
+            if inbox.closed {
+                return Doze::Closed;
+            }
+            if !inbox.spans.is_empty() {
+                return Doze::Roused;
+            }
+            inbox.asleep = true;
+            mailbox.sleeping.fetch_add(1, Ordering::SeqCst);
+        }
+        // Pairs with the fence in `Workers::metrics_changed`: a metric changed after the
+        // snapshot just taken, by a hook that did not see this worker asleep, shows here.
+        fence(Ordering::SeqCst);
+        if self.unchanged_text().is_none() {
+            mailbox.rouse();
+            return Doze::Roused;
+        }
+        let heartbeat = self.heartbeat_due();
+        let mut inbox = mailbox.lock();
+        loop {
+            if inbox.closed {
+                Mailbox::clear_asleep(&mut inbox, &mailbox.sleeping);
+                return Doze::Closed;
+            }
+            if !inbox.asleep {
+                return Doze::Roused;
+            }
+            let Some(at) = heartbeat else {
+                inbox = mailbox.wake.wait(inbox).unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
+            let now = Instant::now();
+            if now >= at {
+                Mailbox::clear_asleep(&mut inbox, &mailbox.sleeping);
+                return Doze::Heartbeat;
+            }
+            inbox = mailbox
+                .wake
+                .wait_timeout(inbox, at - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// When the sink wants the unchanged snapshot again (`None`: never).
+    fn heartbeat_due(&self) -> Option<Instant> {
+        let after = self.sink.resend_unchanged_after()?;
+        Some(
+            self.delivered
+                .as_ref()
+                .map_or_else(Instant::now, |(_, at)| *at + after),
+        )
     }
 
     /// Hand `batch` to the sink in exports of at most [`MAX_BATCH`]; leaves it empty with
@@ -285,7 +445,16 @@ impl Worker {
         }
     }
 
-    fn snapshot(&mut self) {
+    /// The current text exposition, when it equals the last one delivered.
+    fn unchanged_text(&self) -> Option<()> {
+        let text = encode_text(&self.registry.gather());
+        let (last, _) = self.delivered.as_ref()?;
+        (*last == text).then_some(())
+    }
+
+    /// Deliver a snapshot unless it equals the last one delivered (and no heartbeat is
+    /// due). Returns whether one was handed to the sink.
+    fn snapshot(&mut self) -> bool {
         let families = self.registry.gather();
         let text = encode_text(&families);
         if let Some((last, at)) = &self.delivered {
@@ -294,7 +463,7 @@ impl Worker {
                 .resend_unchanged_after()
                 .is_some_and(|after| at.elapsed() >= after);
             if *last == text && !resend {
-                return;
+                return false;
             }
         }
         let result = self.sink.metrics(&families, &text);
@@ -302,6 +471,7 @@ impl Worker {
             self.delivered = Some((text, Instant::now()));
         }
         self.outcome(result, 1);
+        true
     }
 
     /// Count a failure's losses; say so on stderr when the sink starts or stops failing.
@@ -325,6 +495,235 @@ impl Worker {
                 }
                 self.failing = false;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus::IntCounter;
+    use std::sync::atomic::AtomicU64;
+    use std::time::SystemTime;
+
+    /// What a test sink was handed.
+    #[derive(Default)]
+    struct Seen {
+        spans: Vec<u64>,
+        /// Each delivered snapshot's text.
+        snapshots: Vec<String>,
+    }
+
+    struct TestSink {
+        seen: Arc<Mutex<Seen>>,
+        interval: Duration,
+        heartbeat: Option<Duration>,
+    }
+
+    impl Sink for TestSink {
+        fn name(&self) -> &'static str {
+            "file"
+        }
+        fn start(&mut self, _id: &Identity) -> Result<(), String> {
+            Ok(())
+        }
+        fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String> {
+            let mut seen = self.seen.lock().unwrap();
+            seen.spans.extend(batch.map(|s| s.span_id));
+            Ok(())
+        }
+        fn metrics(&mut self, _f: &[MetricFamily], text: &str) -> Result<(), String> {
+            self.seen.lock().unwrap().snapshots.push(text.to_string());
+            Ok(())
+        }
+        fn metrics_interval(&self) -> Duration {
+            self.interval
+        }
+        fn resend_unchanged_after(&self) -> Option<Duration> {
+            self.heartbeat
+        }
+    }
+
+    const TICK: Duration = Duration::from_millis(25);
+
+    struct Rig {
+        seen: Arc<Mutex<Seen>>,
+        queues: Queues,
+        workers: Workers,
+        counter: IntCounter,
+    }
+
+    fn rig(heartbeat: Option<Duration>) -> Rig {
+        let registry = Registry::new();
+        let counter = IntCounter::new("test_events_total", "events").unwrap();
+        registry.register(Box::new(counter.clone())).unwrap();
+        let dropped = IntCounterVec::new(
+            prometheus::Opts::new("test_dropped_total", "dropped"),
+            &["node", "sink"],
+        )
+        .unwrap();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let sink = TestSink {
+            seen: seen.clone(),
+            interval: TICK,
+            heartbeat,
+        };
+        let drops = DropCounter {
+            counter: dropped,
+            node: Arc::new(OnceLock::new()),
+        };
+        let (queues, workers) = Queues::start_with(vec![Box::new(sink)], registry, drops, TICK);
+        workers.start(Identity {
+            node_id: "n0".into(),
+            node_ids: vec!["n0".into()],
+            binary: "test".into(),
+            service_name: "test".into(),
+            pid: 1,
+            start_unix_ms: 0,
+            resource: Resource::default(),
+        });
+        Rig {
+            seen,
+            queues,
+            workers,
+            counter,
+        }
+    }
+
+    fn span(id: u64) -> Finished {
+        let now = super::super::record::unix_nanos(SystemTime::now());
+        Finished {
+            trace_id: 1,
+            span_id: id,
+            parent_span_id: 0,
+            parent_remote: false,
+            name: "handle",
+            start_unix_nano: now,
+            end_unix_nano: now,
+            attrs: Vec::new(),
+            error: false,
+            links: Vec::new(),
+        }
+    }
+
+    /// Wait (at most 5 s) until `cond` holds of what the sink saw.
+    fn until(rig: &Rig, what: &str, cond: impl Fn(&Seen) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !cond(&rig.seen.lock().unwrap()) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn asleep(rig: &Rig) -> bool {
+        rig.workers.sleeping.load(Ordering::SeqCst) == 1
+    }
+
+    fn wait_asleep(rig: &Rig) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !asleep(rig) {
+            assert!(Instant::now() < deadline, "the worker never went to sleep");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_quiet_worker_sleeps_and_wakes_for_a_metric_change() {
+        let rig = rig(None);
+        until(&rig, "the first snapshot", |s| s.snapshots.len() == 1);
+        wait_asleep(&rig);
+        // Asleep: many intervals pass without a delivery.
+        std::thread::sleep(TICK * 8);
+        assert_eq!(rig.seen.lock().unwrap().snapshots.len(), 1);
+        assert!(asleep(&rig));
+
+        rig.counter.inc();
+        rig.workers.metrics_changed();
+        until(&rig, "the changed snapshot", |s| {
+            s.snapshots
+                .last()
+                .is_some_and(|t| t.contains("test_events_total 1"))
+        });
+        // ...and back to sleep once nothing more happens.
+        wait_asleep(&rig);
+    }
+
+    #[test]
+    fn a_span_wakes_a_sleeping_worker() {
+        let rig = rig(None);
+        wait_asleep(&rig);
+        rig.queues.push(span(7));
+        until(&rig, "the span", |s| s.spans == [7]);
+        wait_asleep(&rig);
+        rig.queues.push(span(8));
+        until(&rig, "the second span", |s| s.spans == [7, 8]);
+    }
+
+    #[test]
+    fn a_sleeping_worker_still_beats_its_heartbeat() {
+        let rig = rig(Some(TICK * 3));
+        until(&rig, "three unchanged snapshots", |s| {
+            s.snapshots.len() >= 3
+        });
+        let seen = rig.seen.lock().unwrap();
+        assert!(seen.snapshots.iter().all(|t| t == &seen.snapshots[0]));
+    }
+
+    #[test]
+    fn no_change_is_missed_while_the_worker_falls_asleep() {
+        // Changes land at every moment of the worker's cycle, including the instant it
+        // decides to sleep; the last one must always be delivered.
+        let rig = rig(None);
+        let n = AtomicU64::new(0);
+        for round in 0..60u64 {
+            if round % 3 == 0 {
+                wait_asleep(&rig);
+            }
+            // Spread the change over the worker's cycle.
+            std::thread::sleep(Duration::from_micros((round * 733) % 50_000));
+            rig.counter.inc();
+            n.fetch_add(1, Ordering::SeqCst);
+            rig.workers.metrics_changed();
+            let want = format!("test_events_total {}", n.load(Ordering::SeqCst));
+            until(&rig, &want, |s| {
+                s.snapshots.last().is_some_and(|t| t.contains(&want))
+            });
+        }
+    }
+
+    #[test]
+    fn closing_wakes_a_sleeping_worker() {
+        let rig = rig(None);
+        wait_asleep(&rig);
+        let Rig {
+            queues, workers, ..
+        } = rig;
+        drop(queues);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while workers.sleeping.load(Ordering::SeqCst) != 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the worker slept through the close"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn closing_flushes_waiting_spans() {
+        let rig = rig(None);
+        wait_asleep(&rig);
+        rig.queues.push(span(1));
+        rig.queues.push(span(2));
+        let Rig { seen, queues, .. } = rig;
+        drop(queues);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while seen.lock().unwrap().spans != [1, 2] {
+            assert!(
+                Instant::now() < deadline,
+                "spans waiting at the close were lost"
+            );
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 }
