@@ -89,7 +89,12 @@ pub(crate) fn current() -> Option<SpanCx> {
     STACK.with(|s| s.try_borrow().ok().and_then(|s| s.last().map(|e| e.1)))
 }
 
-/// A span was entered (called by the recorder layer).
+/// The `tracing` id of the innermost telemetry span entered on this thread.
+pub(crate) fn current_id() -> Option<u64> {
+    STACK.with(|s| s.try_borrow().ok().and_then(|s| s.last().map(|e| e.0)))
+}
+
+/// A span was entered (called by the recorder).
 pub(crate) fn push(id: u64, cx: SpanCx) {
     STACK.with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {

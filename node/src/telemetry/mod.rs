@@ -45,7 +45,7 @@
 //! The file layout is described in `file_sink.rs` (README copy):
 //! `$GLOMERS_TELEMETRY_DIR/<node-id>/<start-unix-ms>-<pid>/{meta.json, spans.jsonl, metrics.prom}`.
 //! OTLP: the same spans as protobuf, metrics converted from the same Prometheus registry.
-//! Spans are recorded by a small `tracing` layer of our own (`recorder.rs`: ids, start/end
+//! Spans are recorded by a small `tracing` subscriber of our own (`recorder.rs`: ids, start/end
 //! times, fields; no OpenTelemetry SDK on the node's path). Each sink has its own thread; a
 //! finished span is handed over through a bounded buffer and never waits. A failing sink (unwritable directory, refused endpoint) logs once on
 //! stderr, counts what it loses in `glomers_telemetry_dropped_total`, and retries on its next
@@ -78,10 +78,7 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Map, Value};
 use tracing::Span;
-use tracing_subscriber::filter::{EnvFilter, FilterExt};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
+use tracing_subscriber::filter::EnvFilter;
 
 use crate::kv::Service;
 use crate::message::Envelope;
@@ -150,7 +147,7 @@ pub fn init_from_env() {
 }
 
 /// Switch telemetry on for this process with `config`: installs the global `tracing`
-/// subscriber (stderr logger + telemetry layer), the metrics registry and the sink threads.
+/// subscriber (span recorder + stderr logger), the metrics registry and the sink threads.
 /// Fails if telemetry or another global subscriber is already installed.
 pub fn init(config: Config) -> Result<(), String> {
     if enabled() {
@@ -190,16 +187,16 @@ pub fn init(config: Config) -> Result<(), String> {
         memory: config.memory.clone(),
         queues,
     };
-    let telemetry_layer = recorder.with_filter(spans::Only::TELEMETRY);
-    let log_layer = tracing_subscriber::fmt::layer()
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(env_filter())
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_filter(spans::Only::LOGS.and(env_filter()));
-    tracing_subscriber::registry()
-        .with(log_layer)
-        .with(telemetry_layer)
-        .try_init()
-        .map_err(|e| format!("a tracing subscriber is already installed: {e}"))?;
+        .finish();
+    tracing::subscriber::set_global_default(recorder::NodeSubscriber::new(
+        recorder,
+        Box::new(logs),
+    ))
+    .map_err(|e| format!("a tracing subscriber is already installed: {e}"))?;
 
     let state = State {
         metrics,

@@ -1,6 +1,6 @@
 //! The spans the runtime opens (`handle` per handled message, `rpc` per outgoing RPC) and
 //! the helpers challenges use (`gossip_round`, `cas_loop`, `txn`). All carry the target
-//! [`TARGET`], which only the telemetry layer listens to: the stderr log never sees them.
+//! [`TARGET`], which only the span recorder listens to: the stderr log never sees them.
 //! Integer fields are recorded as `i64` (a `u64` beyond `i64` would be kept as text).
 
 use tracing::field::Empty;
@@ -11,45 +11,6 @@ use super::recorder::with_remote_parent;
 
 /// The `tracing` target of every telemetry span.
 pub const TARGET: &str = "glomers::telemetry";
-
-/// A per-layer filter splitting telemetry spans from log output, decided once per callsite
-/// (a `filter_fn` would be asked again for every span).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Only {
-    telemetry: bool,
-}
-
-impl Only {
-    /// Telemetry spans only (the recorder).
-    pub const TELEMETRY: Only = Only { telemetry: true };
-    /// Everything but telemetry spans (the stderr log).
-    pub const LOGS: Only = Only { telemetry: false };
-
-    fn wants(&self, meta: &tracing::Metadata<'_>) -> bool {
-        (meta.target() == TARGET) == self.telemetry
-    }
-}
-
-impl<S> tracing_subscriber::layer::Filter<S> for Only {
-    fn enabled(
-        &self,
-        meta: &tracing::Metadata<'_>,
-        _cx: &tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        self.wants(meta)
-    }
-
-    fn callsite_enabled(
-        &self,
-        meta: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        if self.wants(meta) {
-            tracing::subscriber::Interest::always()
-        } else {
-            tracing::subscriber::Interest::never()
-        }
-    }
-}
 
 /// One handled message. `parent` is the sender's context, when it sent one.
 pub(crate) fn handle(
