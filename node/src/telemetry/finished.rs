@@ -69,6 +69,12 @@ impl std::fmt::Debug for Text {
     }
 }
 
+/// Attributes kept inline in a [`Finished`] span.
+pub(crate) const INLINE_ATTRS: usize = 6;
+
+/// A span's attributes.
+pub(crate) type Attrs = smallvec::SmallVec<[(&'static str, Attr); INLINE_ATTRS]>;
+
 /// One finished span.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Finished {
@@ -80,8 +86,10 @@ pub(crate) struct Finished {
     pub name: &'static str,
     pub start_unix_nano: u64,
     pub end_unix_nano: u64,
-    /// In the order the fields were first recorded; keys are unique.
-    pub attrs: Vec<(&'static str, Attr)>,
+    /// In the order the fields were first recorded; keys are unique. Inline up to
+    /// [`INLINE_ATTRS`] (every span the node opens fits), so a span allocates nothing
+    /// on the node's thread and frees nothing on the sink's.
+    pub attrs: Attrs,
     /// An `otel.status_code = "error"` field was recorded.
     pub error: bool,
     pub links: Vec<SpanCx>,

@@ -600,7 +600,7 @@ mod tests {
             name: "handle",
             start_unix_nano: now,
             end_unix_nano: now,
-            attrs: Vec::new(),
+            attrs: Default::default(),
             error: false,
             links: Vec::new(),
         }

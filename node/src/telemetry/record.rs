@@ -179,7 +179,7 @@ mod tests {
             name: "handle",
             start_unix_nano: 1,
             end_unix_nano: 2,
-            attrs: vec![
+            attrs: smallvec::smallvec![
                 ("node", Attr::Str("n\"1".into())),
                 ("msg.id", Attr::I64(-3)),
                 ("ok", Attr::Bool(true)),

@@ -20,7 +20,7 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_core::span::Current;
 
 use super::context::{self, SpanCx};
-use super::finished::{AttrVisitor, Finished};
+use super::finished::{AttrVisitor, Attrs, Finished};
 use super::memory::MemorySink;
 use super::pipeline::Queues;
 use super::record::unix_nanos;
@@ -191,7 +191,7 @@ impl Subscriber for NodeSubscriber {
             name: meta.name(),
             start_unix_nano: unix_nanos(SystemTime::now()),
             end_unix_nano: 0,
-            attrs: Vec::with_capacity(meta.fields().len()),
+            attrs: Attrs::new(),
             error: false,
             links: Vec::new(),
         };

@@ -105,7 +105,7 @@ mod tests {
             name: "handle",
             start_unix_nano: 5,
             end_unix_nano: 6,
-            attrs: vec![("msg.type", Attr::Str("gossip".into()))],
+            attrs: smallvec::smallvec![("msg.type", Attr::Str("gossip".into()))],
             error: false,
             links: Vec::new(),
         };
