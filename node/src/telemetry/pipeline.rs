@@ -86,6 +86,9 @@ struct Mailbox {
     wake: Condvar,
     /// Workers (of every sink) asleep until something happens; shared by all mailboxes.
     sleeping: Arc<AtomicUsize>,
+    /// Tests: runs in the worker just before it decides to sleep.
+    #[cfg(test)]
+    before_doze: Mutex<Option<Box<dyn FnMut() + Send>>>,
 }
 
 impl Mailbox {
@@ -380,6 +383,10 @@ impl Worker {
     /// Nothing happened since the last wake: sleep until a span is queued, a metric
     /// changes, the heartbeat is due or the node shuts down.
     fn doze(&mut self, mailbox: &Mailbox) -> Doze {
+        #[cfg(test)]
+        if let Some(hook) = mailbox.before_doze.lock().unwrap().as_mut() {
+            hook();
+        }
         {
             let mut inbox = mailbox.lock();
             if inbox.closed {
@@ -646,6 +653,27 @@ mod tests {
         });
         // ...and back to sleep once nothing more happens.
         wait_asleep(&rig);
+    }
+
+    #[test]
+    fn a_change_made_as_the_worker_decides_to_sleep_is_delivered() {
+        // The change lands after the worker's last snapshot and before it is asleep, so
+        // `metrics_changed` finds no sleeper to wake: the worker's own second look must
+        // catch it.
+        let rig = rig(None);
+        wait_asleep(&rig);
+        let counter = rig.counter.clone();
+        let sleeping = rig.workers.sleeping.clone();
+        *rig.workers.boxes[0].before_doze.lock().unwrap() = Some(Box::new(move || {
+            counter.inc();
+            assert_eq!(sleeping.load(Ordering::SeqCst), 0);
+        }));
+        rig.queues.push(span(1));
+        until(&rig, "the change made just before the sleep", |s| {
+            s.snapshots
+                .last()
+                .is_some_and(|t| t.contains("test_events_total 2"))
+        });
     }
 
     #[test]
