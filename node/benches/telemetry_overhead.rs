@@ -177,15 +177,7 @@ fn main() {
         );
     }
     let sent = (MESSAGES as usize + 1) * RUNS * 2; // full runs of each sink: 2 per sink
-    let otlp_spans: usize = {
-        let g = receiver.got.lock().unwrap();
-        g.traces
-            .iter()
-            .flat_map(|t| &t.resource_spans)
-            .flat_map(|rs| &rs.scope_spans)
-            .map(|ss| ss.spans.len())
-            .sum()
-    };
+    let otlp_spans = receiver.got.lock().unwrap().spans().len();
     println!(
         "  spans delivered by unsampled runs: file {} of ~{sent}; otlp (incl. 10% runs) {otlp_spans} of ~{} (the rest dropped, counted in glomers_telemetry_dropped_total); file 10% runs: {}",
         file_spans(&dir),

@@ -95,14 +95,6 @@ fn grpc_collector_gets_spans_and_metrics() {
     let out = run_client_script(&mut node);
     assert_eq!(out.len(), client_script().len());
 
-    let spans = |r: &Received| -> Vec<_> {
-        r.traces
-            .iter()
-            .flat_map(|t| &t.resource_spans)
-            .flat_map(|rs| &rs.scope_spans)
-            .flat_map(|ss| ss.spans.clone())
-            .collect()
-    };
     // A `handle` span per request after init (20 echoes and the rejected one), and a
     // snapshot that counts every echo reply.
     let echo_replies = |r: &Received| -> Option<f64> {
@@ -133,13 +125,13 @@ fn grpc_collector_gets_spans_and_metrics() {
     };
     let ok = wait_until(Duration::from_secs(10), || {
         let g = collector.got.lock().unwrap();
-        spans(&g).len() >= client_script().len() - 1 && echo_replies(&g) == Some(20.0)
+        g.spans().len() >= client_script().len() - 1 && echo_replies(&g) == Some(20.0)
     });
     let g = collector.got.lock().unwrap();
     assert!(
         ok,
         "gRPC exports incomplete: {} spans, echo replies {:?}; stderr:\n{}",
-        spans(&g).len(),
+        g.spans().len(),
         echo_replies(&g),
         node.stderr()
     );
@@ -147,7 +139,7 @@ fn grpc_collector_gets_spans_and_metrics() {
     let res = &rs.resource.as_ref().unwrap().attributes;
     assert_eq!(attr(res, "service.name"), Some("echo"));
     assert_eq!(attr(res, "service.instance.id"), Some("n0"));
-    let all = spans(&g);
+    let all = g.spans();
     let echo = all
         .iter()
         .find(|s| s.name == "handle" && attr(&s.attributes, "msg.type") == Some("echo"))

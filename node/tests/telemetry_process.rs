@@ -279,14 +279,7 @@ fn otlp_receiver_gets_spans_and_metrics() {
         &cwd,
     );
     run_with_peer_message(&mut node);
-    let span_count = |r: &Received| -> usize {
-        r.traces
-            .iter()
-            .flat_map(|t| &t.resource_spans)
-            .flat_map(|rs| &rs.scope_spans)
-            .map(|ss| ss.spans.len())
-            .sum()
-    };
+    let span_count = |r: &Received| r.spans().len();
     // An export can fall between a counted request and its counted reply, so wait for
     // one whose latest metrics already hold the reply to the client.
     let ok = wait_until(Duration::from_secs(5), || {
@@ -314,13 +307,7 @@ fn otlp_receiver_gets_spans_and_metrics() {
     assert_eq!(attr(res, "service.name"), Some("echo"));
     assert_eq!(attr(res, "service.instance.id"), Some("n0"));
     assert_eq!(attr(res, "deployment.environment"), Some("test"));
-    let spans: Vec<_> = g
-        .traces
-        .iter()
-        .flat_map(|t| &t.resource_spans)
-        .flat_map(|rs| &rs.scope_spans)
-        .flat_map(|ss| &ss.spans)
-        .collect();
+    let spans = g.spans();
     let echo = spans
         .iter()
         .find(|s| s.name == "handle" && attr(&s.attributes, "msg.src") == Some("c1"))

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 /// A running node process.
@@ -148,6 +149,18 @@ pub struct Received {
     pub traces: Vec<ExportTraceServiceRequest>,
     pub metrics: Vec<ExportMetricsServiceRequest>,
     pub other_paths: Vec<String>,
+}
+
+impl Received {
+    /// Every span of every trace export, in arrival order.
+    pub fn spans(&self) -> Vec<&Span> {
+        self.traces
+            .iter()
+            .flat_map(|t| &t.resource_spans)
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+            .collect()
+    }
 }
 
 /// A tiny OTLP/HTTP (protobuf) receiver: answers 200 to POST /v1/traces and /v1/metrics.
