@@ -9,7 +9,7 @@
 //! | `GLOMERS_TELEMETRY` | `off` (default), `file`, `otlp` or `file,otlp` |
 //! | `GLOMERS_TELEMETRY_DIR` | file sink root. Maelstrom starts nodes with the cwd in its temp dir, so give an **absolute** path; default `./glomers-telemetry` under the cwd (the resolved path is logged). The harness sets `<run folder>/telemetry`. |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | collector base URL; default `http://localhost:4318` (HTTP) or `http://localhost:4317` (gRPC). `/v1/traces` and `/v1/metrics` are appended for HTTP. Per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `…_METRICS_ENDPOINT` are used as given. Plain `http://` only. |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (default) or `grpc` (needs the `otlp-grpc` cargo feature, off by default: it adds tonic, h2, hyper and tower to every node build) |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (default) or `grpc` (the `otlp-grpc` cargo feature, on by default; `--no-default-features` builds nodes without tonic, h2, hyper and tower) |
 //! | `OTEL_EXPORTER_OTLP_TIMEOUT` | ms per export request (default 2000) |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | ms between OTLP metric pushes (default 1000: nodes are SIGKILLed) |
 //! | `OTEL_SERVICE_NAME` | `service.name` (default: the binary name, e.g. `broadcast`) |
