@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, HistogramDataPoint};
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric, number_data_point, Gauge, HistogramDataPoint, Sum,
+};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 use serde_json::Value;
@@ -122,20 +124,11 @@ pub fn decode_metrics(body: &[u8], enc: Encoding) -> Result<Vec<Batch>, String> 
                     return Err("a metric without a name".into());
                 }
                 match m.data {
-                    Some(metric::Data::Sum(s)) => {
-                        for p in &s.data_points {
-                            number(
-                                &mut b,
-                                &m.name,
-                                p.start_time_unix_nano,
-                                p.time_unix_nano,
-                                &p.attributes,
-                                p.value,
-                            );
-                        }
-                    }
-                    Some(metric::Data::Gauge(g)) => {
-                        for p in &g.data_points {
+                    Some(
+                        metric::Data::Sum(Sum { data_points, .. })
+                        | metric::Data::Gauge(Gauge { data_points, .. }),
+                    ) => {
+                        for p in &data_points {
                             number(
                                 &mut b,
                                 &m.name,
