@@ -4,36 +4,16 @@
 //! binary's test-only `naive` mode). The toy nodes of `e2e.rs` cover the crash, the
 //! non-JSON stdout line and the early exit.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use glomers_model::Value;
 
 mod e2e_support;
 use e2e_support::{results, Outcome};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// python3 is on every machine this project targets; in CI its absence is a failure.
-fn broken_node() -> Option<PathBuf> {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI"
-        );
-        eprintln!("python3 not found: skipping a broken-node test");
-        return None;
-    }
-    Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nodes/broken.py"))
+/// The deliberately broken Python node (python3 is required: its absence fails the test).
+fn broken_node() -> PathBuf {
+    e2e_support::python_node("broken.py")
 }
 
 /// A seeded harness run and its parsed results.edn.
@@ -64,7 +44,7 @@ fn valid(r: &Run, path: &[&str]) -> Option<bool> {
 
 #[test]
 fn wrong_echo_is_invalid_with_errors() {
-    let Some(bin) = broken_node() else { return };
+    let bin = broken_node();
     let r = run(
         "echo",
         "echo",
@@ -90,7 +70,7 @@ fn wrong_echo_is_invalid_with_errors() {
 
 #[test]
 fn duplicate_ids_are_invalid_and_counted() {
-    let Some(bin) = broken_node() else { return };
+    let bin = broken_node();
     let r = run(
         "ids",
         "unique-ids",
@@ -123,7 +103,7 @@ fn duplicate_ids_are_invalid_and_counted() {
 
 #[test]
 fn broadcast_without_retries_loses_values_across_partitions() {
-    let Some(bin) = broken_node() else { return };
+    let bin = broken_node();
     let r = run(
         "bcast",
         "broadcast",
@@ -162,15 +142,7 @@ fn broadcast_without_retries_loses_values_across_partitions() {
 
 #[test]
 fn naive_g_counter_trusting_stale_seq_kv_is_caught() {
-    let bin = workspace().join("target/debug/g-counter");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "glomers-node", "--bin", "g-counter"])
-            .current_dir(workspace())
-            .status()
-            .expect("cargo build");
-        assert!(status.success());
-    }
+    let bin = e2e_support::node_bin("g-counter");
     let r = run(
         "gc",
         "g-counter",

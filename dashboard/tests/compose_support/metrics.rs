@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::repo;
-
 /// Sample names (`x_bucket`, `x_sum`, ... for histograms) and the label names seen on each.
 pub type Exported = BTreeMap<String, BTreeSet<String>>;
 
@@ -42,39 +40,9 @@ pub fn parse_text(text: &str, into: &mut Exported) {
     }
 }
 
-/// Builds the node and harness binaries (a no-op when they are fresh) and returns
-/// binary name -> path, as cargo reports them.
-pub fn build_binaries(bins: &[&str]) -> BTreeMap<String, PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(repo())
-        .args(["build", "--message-format=json-render-diagnostics"])
-        .args(["-p", "glomers-node", "-p", "glomers-harness"]);
-    for b in bins {
-        cmd.args(["--bin", b]);
-    }
-    let out = cmd.output().expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "cargo build failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut found = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if let (Some(name), Some(exe)) =
-            (msg["target"]["name"].as_str(), msg["executable"].as_str())
-        {
-            found.insert(name.to_string(), PathBuf::from(exe));
-        }
-    }
-    for b in bins {
-        assert!(found.contains_key(*b), "cargo reported no executable {b}");
-    }
-    found
-}
+#[path = "../../../test-support/workspace_bins.rs"]
+mod workspace_bins;
+use workspace_bins::workspace_bin;
 
 /// One harness run: workload, node binary and the extra flags.
 pub struct Run {
@@ -86,15 +54,13 @@ pub struct Run {
 /// Short harness runs with `--telemetry`, all at once; returns every node's `metrics.prom`
 /// merged, and per workload the sample names its nodes exported.
 pub fn node_snapshot(runs: &[Run], store: &Path) -> (Exported, BTreeMap<String, Exported>) {
-    let mut bins: Vec<&str> = runs.iter().map(|r| r.bin).collect();
-    bins.push("harness");
-    let exe = build_binaries(&bins);
+    let harness = workspace_bin("harness");
     let children: Vec<(&Run, Child)> = runs
         .iter()
         .map(|r| {
-            let child = Command::new(&exe["harness"])
+            let child = Command::new(&harness)
                 .args(["test", "-w", r.workload, "--bin"])
-                .arg(&exe[r.bin])
+                .arg(workspace_bin(r.bin))
                 .args(r.args)
                 .args(["--telemetry", "--seed", "1", "--recovery-time", "0"])
                 .arg("--store")

@@ -13,23 +13,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use glomers_dashboard::App;
 
-/// A node binary of the workspace (`echo`, `broadcast`), built first if missing.
+#[path = "../../../test-support/workspace_bins.rs"]
+mod workspace_bins;
+
+/// A node binary of the workspace (`echo`, `broadcast`), fresh for this test run (see
+/// `test-support/workspace_bins.rs`).
 pub fn node_bin(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
-    let bin = target.join("debug").join(name);
-    if !bin.is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "glomers-node", "--bin", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building the {name} node binary failed");
-    }
-    assert!(bin.is_file(), "{} missing", bin.display());
-    bin
+    workspace_bins::workspace_bin(name)
 }
 
 /// A running node process fed on stdin.

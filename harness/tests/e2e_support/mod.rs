@@ -41,44 +41,13 @@ pub fn toy() -> PathBuf {
     python_node("toy.py")
 }
 
-/// A node binary of the workspace, built by `cargo build -p glomers-node --bins` in the same
-/// profile and target folder as the `harness` under test (once per test process), so a clean
-/// clone works and no stale node code runs. A failed build fails the test.
+#[path = "../../../test-support/workspace_bins.rs"]
+mod workspace_bins;
+
+/// A node binary of the workspace (see `test-support/workspace_bins.rs`): built in the same
+/// profile and target folder as the test, so a clean clone works and no stale node code runs.
 pub fn node_bin(name: &str) -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let harness = harness();
-        let dir = harness.parent().expect("harness folder").to_path_buf();
-        let profile = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("profile folder");
-        let target = dir.parent().expect("target folder");
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "glomers-node", "--bins"])
-            .arg("--target-dir")
-            .arg(target)
-            .current_dir(workspace);
-        match profile {
-            "debug" => {}
-            "release" => {
-                cmd.arg("--release");
-            }
-            other => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "building the node binaries failed");
-        dir
-    });
-    let path = dir.join(name);
-    assert!(path.exists(), "{} was not built", path.display());
-    path
+    workspace_bins::workspace_bin(name)
 }
 
 pub struct Outcome {

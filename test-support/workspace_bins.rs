@@ -1,0 +1,61 @@
+//! Binaries of other workspace packages for integration tests (the harness's tests run the
+//! node binaries; the dashboard's run nodes and the harness). Shared by `harness/tests` and
+//! `dashboard/tests` through `#[path]`.
+//!
+//! The binaries are built with `cargo build --workspace --tests`: the same package selection
+//! and the same dev-dependency feature set as `cargo test --workspace`, so after that command
+//! the build is a no-op that reuses its artifacts. A narrower build (`-p glomers-node`)
+//! resolves features differently, and would compile a second copy of every dependency and
+//! relink the binaries the outer run already made.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The path of workspace binary `name` (`echo`, `broadcast`, `harness`...), built once per
+/// test process in the running test's profile and target folder. A failed build, or a name
+/// the workspace has no binary for, fails the test.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(build_workspace);
+    let path = dir.join(name);
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+/// Runs the build; returns `<target>/<profile>`, where cargo puts the binaries.
+fn build_workspace() -> PathBuf {
+    // A test executable lives in `<target>/<profile>/deps/`.
+    let exe = std::env::current_exe().expect("the test's own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("<target>/<profile>/deps/<test>")
+        .to_path_buf();
+    let profile = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("profile folder");
+    let target = dir.parent().expect("target folder");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--workspace", "--tests"])
+        .arg("--target-dir")
+        .arg(target)
+        .current_dir(workspace);
+    match profile {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().expect("cargo runs");
+    assert!(status.success(), "building the workspace binaries failed");
+    dir
+}
