@@ -189,13 +189,6 @@ impl Sink for FileSink {
     fn resend_unchanged_after(&self) -> Option<Duration> {
         None
     }
-
-    /// Local files: the work never waits on a peer, so it runs on the node's own runtime
-    /// (no thread of its own to wake each second). Point `GLOMERS_TELEMETRY_DIR` at a local
-    /// disk: a hung network filesystem would stall the node.
-    fn on_node_runtime(&self) -> bool {
-        true
-    }
 }
 
 /// Replaces one file of the folder whole, in one step (see the module doc), keeping the

@@ -1,12 +1,7 @@
 //! The span buffer between the node and its sinks: [`Queues::push`] (called by the recorder
-//! when a span ends) only pushes the span onto a bounded buffer (dropping and counting when
-//! full), and one worker per sink that takes the whole buffer at once, takes metric snapshots
-//! on the sink's interval and reports failures once on stderr while counting what is lost.
-//!
-//! A worker runs on a thread of its own, or, for a sink that never waits on anything but the
-//! local disk (the file sink, see [`Sink::on_node_runtime`]), as a task on the node's own
-//! runtime: a busy node's thread is awake many times a second anyway, so the sink's work
-//! rides along with no wake-up of its own and no hand-over between threads.
+//! when a span ends) only pushes the span onto a bounded buffer (dropping and counting when full), and one worker
+//! thread per sink that takes the whole buffer at once, takes metric snapshots on the sink's
+//! interval and reports failures once on stderr while counting what is lost.
 //!
 //! The node never wakes a worker per span (a futex wake and a context switch cost more than
 //! the span itself): a worker sleeps until its next flush is due, or until the buffer holds
@@ -55,7 +50,7 @@ pub(crate) struct Identity {
     pub resource: Resource,
 }
 
-/// A destination for spans and metric snapshots, driven by its worker.
+/// A destination for spans and metric snapshots, driven by its own worker thread.
 pub(crate) trait Sink: Send + 'static {
     /// `file` or `otlp` (the `sink` label of `glomers_telemetry_dropped_total`).
     fn name(&self) -> &'static str;
@@ -71,11 +66,6 @@ pub(crate) trait Sink: Send + 'static {
     /// A snapshot equal to the last one delivered is skipped, unless this long has passed
     /// since (`None`: always skipped). Idle nodes then cost nothing.
     fn resend_unchanged_after(&self) -> Option<Duration>;
-    /// Whether the worker may run as a task on the node's runtime (when the node has one)
-    /// rather than on a thread of its own: only for sinks whose work never waits on a peer.
-    fn on_node_runtime(&self) -> bool {
-        false
-    }
 }
 
 /// What the node hands one sink's worker.
@@ -89,13 +79,11 @@ struct Inbox {
     asleep: bool,
 }
 
-/// One sink's inbox and what its worker sleeps on: the condition variable (a worker
-/// thread) or the notification (a worker task).
+/// One sink's inbox and the condition its worker sleeps on.
 #[derive(Default)]
 struct Mailbox {
     inbox: Mutex<Inbox>,
     wake: Condvar,
-    notify: tokio::sync::Notify,
     /// Workers (of every sink) asleep until something happens; shared by all mailboxes.
     sleeping: Arc<AtomicUsize>,
     /// Tests: runs in the worker just before it decides to sleep.
@@ -104,19 +92,12 @@ struct Mailbox {
 }
 
 impl Mailbox {
-    /// Wake the worker, whichever way it waits. A task not waiting yet keeps the permit and
-    /// looks again at once.
-    fn signal(&self) {
-        self.wake.notify_one();
-        self.notify.notify_one();
-    }
-
     /// Wake the worker if it sleeps until something happens.
     fn rouse(&self) {
         let mut inbox = self.lock();
         if Self::clear_asleep(&mut inbox, &self.sleeping) {
             drop(inbox);
-            self.signal();
+            self.wake.notify_one();
         }
     }
 
@@ -146,7 +127,7 @@ impl Mailbox {
         let wake = roused || inbox.spans.len() == WAKE_AT;
         drop(inbox);
         if wake {
-            self.signal();
+            self.wake.notify_one();
         }
         true
     }
@@ -200,48 +181,38 @@ impl Queues {
     ) -> (Queues, Workers) {
         let sleeping = Arc::new(AtomicUsize::new(0));
         let mut boxes = Vec::new();
-        let mut tasks = Vec::new();
         for sink in sinks {
             let mailbox = Arc::new(Mailbox {
                 sleeping: sleeping.clone(),
                 ..Mailbox::default()
             });
             let name = sink.name();
-            let on_runtime = sink.on_node_runtime();
-            let worker = Worker::new(sink, registry.clone(), drops.clone(), span_interval);
-            if on_runtime {
-                // Started with the identity, on the runtime that calls `Workers::start`.
-                tasks.push((worker, mailbox.clone()));
-                boxes.push((name, mailbox));
-            } else if spawn_thread(name, worker, mailbox.clone()) {
-                boxes.push((name, mailbox));
+            let registry = registry.clone();
+            let drops = drops.clone();
+            let worker_box = mailbox.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("telemetry-{name}"))
+                .spawn(move || Worker::new(sink, registry, drops, span_interval).run(&worker_box));
+            match spawned {
+                Ok(_) => boxes.push((name, mailbox)),
+                Err(e) => {
+                    tracing::warn!(sink = name, error = %e, "telemetry sink thread not started")
+                }
             }
         }
         let workers = Workers {
             boxes: boxes.iter().map(|(_, b)| b.clone()).collect(),
             sleeping,
-            tasks: Mutex::new(tasks),
         };
         (Queues { boxes, drops }, workers)
     }
-}
-
-/// Run `worker` on a thread of its own; `false` (and a warning) when none can be started.
-fn spawn_thread(name: &'static str, worker: Worker, mailbox: Arc<Mailbox>) -> bool {
-    let spawned = std::thread::Builder::new()
-        .name(format!("telemetry-{name}"))
-        .spawn(move || worker.run(&mailbox));
-    if let Err(e) = &spawned {
-        tracing::warn!(sink = name, error = %e, "telemetry sink thread not started");
-    }
-    spawned.is_ok()
 }
 
 impl Drop for Queues {
     fn drop(&mut self) {
         for (_, b) in &self.boxes {
             b.lock().closed = true;
-            b.signal();
+            b.wake.notify_one();
         }
     }
 }
@@ -251,8 +222,6 @@ impl Drop for Queues {
 pub(crate) struct Workers {
     boxes: Vec<Arc<Mailbox>>,
     sleeping: Arc<AtomicUsize>,
-    /// Workers that run on the node's runtime, until `start` starts them.
-    tasks: Mutex<Vec<(Worker, Arc<Mailbox>)>>,
 }
 
 impl Workers {
@@ -275,25 +244,11 @@ impl Workers {
         }
     }
 
-    /// Hand every worker the node's identity. Workers meant for the node's runtime start as
-    /// tasks on the runtime of the caller; called outside any runtime, they get threads.
     pub fn start(&self, id: Identity) {
         let id = Arc::new(id);
         for b in &self.boxes {
             b.lock().start = Some(id.clone());
-            b.signal();
-        }
-        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
-        for (worker, mailbox) in tasks {
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    runtime.spawn(worker.run_task(mailbox));
-                }
-                Err(_) => {
-                    let name = worker.sink.name();
-                    spawn_thread(name, worker, mailbox);
-                }
-            }
+            b.wake.notify_one();
         }
     }
 }
@@ -326,41 +281,6 @@ struct Worker {
     delivered: Option<(String, Instant)>,
 }
 
-/// When a worker's next flushes are due.
-struct Plan {
-    next_spans: Instant,
-    next_metrics: Instant,
-    metrics_every: Duration,
-}
-
-impl Plan {
-    fn due(&self) -> Instant {
-        self.next_spans.min(self.next_metrics)
-    }
-
-    /// After a sleep for want of activity: back to the usual rhythm, or a snapshot now.
-    fn woke(&mut self, how: Doze, span_interval: Duration) {
-        let now = Instant::now();
-        match how {
-            Doze::Roused => {
-                self.next_spans = now + span_interval;
-                self.next_metrics = now + self.metrics_every;
-            }
-            Doze::Heartbeat | Doze::Closed => self.next_metrics = now,
-        }
-    }
-}
-
-/// What a worker does after a wake's work.
-enum After {
-    /// Sleep until the next flush is due.
-    Wait,
-    /// Nothing happened: sleep until something does.
-    Doze,
-    /// The node is shutting down; everything is flushed.
-    Stop,
-}
-
 /// How a worker's sleep for want of activity ended.
 enum Doze {
     /// Something happened (a span, a metric change): back to flushing every interval.
@@ -389,7 +309,6 @@ impl Worker {
         }
     }
 
-    /// The worker's life on a thread of its own.
     fn run(mut self, mailbox: &Mailbox) {
         // Wait for the identity; spans ended before init (there should be none) wait too.
         let id = {
@@ -398,91 +317,47 @@ impl Worker {
                 if inbox.closed {
                     return;
                 }
-                if let Some(id) = inbox.start.clone() {
+                if let Some(id) = inbox.start.take() {
                     break id;
                 }
                 inbox = mailbox.wake.wait(inbox).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let mut plan = self.begin(&id);
-        let mut batch = Vec::new();
-        loop {
-            let closed = Self::wait(mailbox, plan.due(), &mut batch);
-            match self.work(closed, &mut batch, &mut plan) {
-                After::Stop => return,
-                After::Wait => {}
-                After::Doze => {
-                    let how = self.doze(mailbox);
-                    plan.woke(how, self.span_interval);
-                }
-            }
-        }
-    }
-
-    /// The worker's life as a task on the node's runtime (started with the identity set).
-    async fn run_task(mut self, mailbox: Arc<Mailbox>) {
-        let Some(id) = mailbox.lock().start.clone() else {
-            return;
-        };
-        let mut plan = self.begin(&id);
-        let mut batch = Vec::new();
-        loop {
-            let closed = Self::wait_task(&mailbox, plan.due(), &mut batch).await;
-            match self.work(closed, &mut batch, &mut plan) {
-                After::Stop => return,
-                After::Wait => {}
-                After::Doze => {
-                    let how = self.doze_task(&mailbox).await;
-                    plan.woke(how, self.span_interval);
-                }
-            }
-        }
-    }
-
-    /// Start the sink; the first snapshot is due right away, so files exist from the start
-    /// of the run.
-    fn begin(&mut self, id: &Identity) -> Plan {
-        let started = self.sink.start(id);
+        let started = self.sink.start(&id);
         self.outcome(started, 0);
+        let metrics_every = self.sink.metrics_interval();
         let now = Instant::now();
-        Plan {
-            next_spans: now + self.span_interval,
-            next_metrics: now,
-            metrics_every: self.sink.metrics_interval(),
+        let mut next_spans = now + self.span_interval;
+        // A first snapshot right away, so files exist from the start of the run.
+        let mut next_metrics = now;
+        let mut batch = Vec::new();
+        loop {
+            let closed = Self::wait(mailbox, next_spans.min(next_metrics), &mut batch);
+            let flushed = batch.len();
+            self.flush_spans(&mut batch);
+            // Every wake flushes the spans, so the next span flush is due an interval from
+            // now; a snapshot due within `SLACK` is taken now rather than by a wake of its own.
+            let now = Instant::now();
+            next_spans = now + self.span_interval;
+            let mut quiet = false;
+            if now + SLACK >= next_metrics || closed {
+                quiet = !self.snapshot() && flushed == 0;
+                next_metrics = now + metrics_every;
+            }
+            if closed {
+                return;
+            }
+            if quiet {
+                match self.doze(mailbox) {
+                    Doze::Roused => {
+                        let now = Instant::now();
+                        next_spans = now + self.span_interval;
+                        next_metrics = now + metrics_every;
+                    }
+                    Doze::Heartbeat | Doze::Closed => next_metrics = Instant::now(),
+                }
+            }
         }
-    }
-
-    /// One wake's work: hand over the spans taken, and take a snapshot when one is due.
-    fn work(&mut self, closed: bool, batch: &mut Vec<Finished>, plan: &mut Plan) -> After {
-        let flushed = batch.len();
-        self.flush_spans(batch);
-        // Every wake flushes the spans, so the next span flush is due an interval from
-        // now; a snapshot due within `SLACK` is taken now rather than by a wake of its own.
-        let now = Instant::now();
-        plan.next_spans = now + self.span_interval;
-        let mut quiet = false;
-        if now + SLACK >= plan.next_metrics || closed {
-            quiet = !self.snapshot() && flushed == 0;
-            plan.next_metrics = now + plan.metrics_every;
-        }
-        if closed {
-            After::Stop
-        } else if quiet {
-            After::Doze
-        } else {
-            After::Wait
-        }
-    }
-
-    /// Take every waiting span into `batch` when `due` has come, the buffer holds
-    /// [`WAKE_AT`] spans or the node shuts down; `None` while none of these holds.
-    fn take_due(inbox: &mut Inbox, due: Instant, batch: &mut Vec<Finished>) -> Option<bool> {
-        if !(inbox.closed || Instant::now() >= due || inbox.spans.len() >= WAKE_AT) {
-            return None;
-        }
-        // Take every waiting span; the emptied batch's allocation goes back.
-        std::mem::swap(&mut inbox.spans, batch);
-        Some(inbox.closed)
     }
 
     /// Sleep until `due`, the buffer fills up to [`WAKE_AT`] or the node shuts down; then
@@ -490,35 +365,24 @@ impl Worker {
     fn wait(mailbox: &Mailbox, due: Instant, batch: &mut Vec<Finished>) -> bool {
         let mut inbox = mailbox.lock();
         loop {
-            if let Some(closed) = Self::take_due(&mut inbox, due, batch) {
-                return closed;
+            let now = Instant::now();
+            if inbox.closed || now >= due || inbox.spans.len() >= WAKE_AT {
+                break;
             }
-            let left = due.saturating_duration_since(Instant::now());
             inbox = mailbox
                 .wake
-                .wait_timeout(inbox, left)
+                .wait_timeout(inbox, due - now)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
+        // Take every waiting span; the emptied batch's allocation goes back.
+        std::mem::swap(&mut inbox.spans, batch);
+        inbox.closed
     }
 
-    /// [`Worker::wait`] for a worker task.
-    async fn wait_task(mailbox: &Mailbox, due: Instant, batch: &mut Vec<Finished>) -> bool {
-        loop {
-            if let Some(closed) = Self::take_due(&mut mailbox.lock(), due, batch) {
-                return closed;
-            }
-            tokio::select! {
-                _ = mailbox.notify.notified() => {}
-                _ = tokio::time::sleep_until(due.into()) => {}
-            }
-        }
-    }
-
-    /// Nothing happened since the last wake: get ready to sleep until a span is queued, a
-    /// metric changes, the heartbeat is due or the node shuts down. `Ok(heartbeat)`: now
-    /// marked asleep; `Err`: no sleep after all.
-    fn settle(&mut self, mailbox: &Mailbox) -> Result<Option<Instant>, Doze> {
+    /// Nothing happened since the last wake: sleep until a span is queued, a metric
+    /// changes, the heartbeat is due or the node shuts down.
+    fn doze(&mut self, mailbox: &Mailbox) -> Doze {
         #[cfg(test)]
         if let Some(hook) = mailbox.before_doze.lock().unwrap().as_mut() {
             hook();
@@ -526,10 +390,10 @@ impl Worker {
         {
             let mut inbox = mailbox.lock();
             if inbox.closed {
-                return Err(Doze::Closed);
+                return Doze::Closed;
             }
             if !inbox.spans.is_empty() {
-                return Err(Doze::Roused);
+                return Doze::Roused;
             }
             inbox.asleep = true;
             mailbox.sleeping.fetch_add(1, Ordering::SeqCst);
@@ -539,70 +403,32 @@ impl Worker {
         fence(Ordering::SeqCst);
         if self.unchanged_text().is_none() {
             mailbox.rouse();
-            return Err(Doze::Roused);
+            return Doze::Roused;
         }
-        Ok(self.heartbeat_due())
-    }
-
-    /// While asleep (under the inbox lock): how the sleep ended, if it has.
-    fn ended(
-        inbox: &mut Inbox,
-        sleeping: &AtomicUsize,
-        heartbeat: Option<Instant>,
-    ) -> Option<Doze> {
-        if inbox.closed {
-            Mailbox::clear_asleep(inbox, sleeping);
-            return Some(Doze::Closed);
-        }
-        if !inbox.asleep {
-            return Some(Doze::Roused);
-        }
-        if heartbeat.is_some_and(|at| Instant::now() >= at) {
-            Mailbox::clear_asleep(inbox, sleeping);
-            return Some(Doze::Heartbeat);
-        }
-        None
-    }
-
-    /// Sleep while the node is quiet (see [`Worker::settle`]), on the thread.
-    fn doze(&mut self, mailbox: &Mailbox) -> Doze {
-        let heartbeat = match self.settle(mailbox) {
-            Ok(heartbeat) => heartbeat,
-            Err(how) => return how,
-        };
+        let heartbeat = self.heartbeat_due();
         let mut inbox = mailbox.lock();
         loop {
-            if let Some(how) = Self::ended(&mut inbox, &mailbox.sleeping, heartbeat) {
-                return how;
+            if inbox.closed {
+                Mailbox::clear_asleep(&mut inbox, &mailbox.sleeping);
+                return Doze::Closed;
             }
-            inbox = match heartbeat {
-                None => mailbox.wake.wait(inbox).unwrap_or_else(|p| p.into_inner()),
-                Some(at) => mailbox
-                    .wake
-                    .wait_timeout(inbox, at.saturating_duration_since(Instant::now()))
-                    .map(|(g, _)| g)
-                    .unwrap_or_else(|p| p.into_inner().0),
+            if !inbox.asleep {
+                return Doze::Roused;
+            }
+            let Some(at) = heartbeat else {
+                inbox = mailbox.wake.wait(inbox).unwrap_or_else(|p| p.into_inner());
+                continue;
             };
-        }
-    }
-
-    /// [`Worker::doze`] for a worker task.
-    async fn doze_task(&mut self, mailbox: &Mailbox) -> Doze {
-        let heartbeat = match self.settle(mailbox) {
-            Ok(heartbeat) => heartbeat,
-            Err(how) => return how,
-        };
-        loop {
-            if let Some(how) = Self::ended(&mut mailbox.lock(), &mailbox.sleeping, heartbeat) {
-                return how;
+            let now = Instant::now();
+            if now >= at {
+                Mailbox::clear_asleep(&mut inbox, &mailbox.sleeping);
+                return Doze::Heartbeat;
             }
-            match heartbeat {
-                None => mailbox.notify.notified().await,
-                Some(at) => tokio::select! {
-                    _ = mailbox.notify.notified() => {}
-                    _ = tokio::time::sleep_until(at.into()) => {}
-                },
-            }
+            inbox = mailbox
+                .wake
+                .wait_timeout(inbox, at - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
     }
 
