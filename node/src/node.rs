@@ -1,7 +1,7 @@
 //! The `Node` handle a challenge holds: its identity, sending, replying, awaitable RPCs
 //! with timeouts, spawned tasks and periodic timers. Cheap to clone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +21,8 @@ pub type Outbox = mpsc::UnboundedSender<Envelope>;
 struct Inner {
     id: String,
     node_ids: Vec<String>,
+    /// The same ids, for [`Node::is_node_id`] (asked for every message when telemetry is on).
+    node_set: HashSet<String>,
     out: Outbox,
     next_msg_id: AtomicU64,
     pending: Mutex<HashMap<u64, oneshot::Sender<Envelope>>>,
@@ -37,6 +39,7 @@ impl Node {
         Node {
             inner: Arc::new(Inner {
                 id,
+                node_set: node_ids.iter().cloned().collect(),
                 node_ids,
                 out,
                 next_msg_id: AtomicU64::new(1),
@@ -53,6 +56,11 @@ impl Node {
     /// All node ids of the cluster, in Maelstrom's order (this node included).
     pub fn node_ids(&self) -> &[String] {
         &self.inner.node_ids
+    }
+
+    /// Whether `id` names a node of the cluster (this one included).
+    pub fn is_node_id(&self, id: &str) -> bool {
+        self.inner.node_set.contains(id)
     }
 
     /// Every node id except this one.

@@ -140,23 +140,44 @@ impl Metrics {
 /// Prometheus text exposition of gathered families.
 pub(crate) fn encode_text(families: &[prometheus::proto::MetricFamily]) -> String {
     let mut buf = Vec::with_capacity(16 * 1024);
-    // Encoding into a Vec only fails on invalid families, which the registry prevents.
-    if let Err(e) = TextEncoder::new().encode(families, &mut buf) {
-        tracing::debug!(error = %e, "metrics encoding failed");
-    }
+    encode_text_into(families, &mut buf);
     String::from_utf8(buf).unwrap_or_default()
 }
 
-/// Labelled children of one metric vector, found by a linear scan of a few entries instead
-/// of `with_label_values` (which hashes every label and takes a lock on each call). Meant
-/// to live in a `thread_local!`, one per hot metric; a node sees a handful of label sets.
+/// [`encode_text`] into `buf` (cleared first), so that a sink reuses one buffer.
+pub(crate) fn encode_text_into(families: &[prometheus::proto::MetricFamily], buf: &mut Vec<u8>) {
+    buf.clear();
+    // Encoding into a Vec only fails on invalid families, which the registry prevents.
+    if let Err(e) = TextEncoder::new().encode(families, buf) {
+        tracing::debug!(error = %e, "metrics encoding failed");
+        buf.clear();
+    }
+}
+
+/// Labelled children of one metric vector, found by a short hash of the labels instead of
+/// `with_label_values` (which hashes every label with SipHash and takes a lock on each
+/// call). Meant to live in a `thread_local!`, one per hot metric; a node sees a handful of
+/// label sets. Entries keep the hash next to the child, so a lookup reads one short array
+/// and compares the labels of one entry: a node handles most messages with its caches cold.
 pub(crate) struct HandleCache<M> {
-    entries: Vec<(Box<[Box<str>]>, M)>,
+    entries: Vec<(u64, Box<[Box<str>]>, M)>,
 }
 
 /// Label sets cached per metric at most; any further ones go through the vector directly
 /// (label values come from message types, which a peer could vary without bound).
 const CACHE_CAP: usize = 128;
+
+/// FNV-1a over the labels, each followed by a 0xff byte (never in UTF-8), so that label
+/// boundaries count.
+fn labels_hash(labels: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for l in labels {
+        for &b in l.as_bytes().iter().chain(&[0xff]) {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
 
 impl<M> HandleCache<M> {
     pub const fn new() -> HandleCache<M> {
@@ -172,15 +193,16 @@ impl<M> HandleCache<M> {
         make: impl FnOnce(&[&str]) -> M,
         f: impl FnOnce(&M) -> R,
     ) -> R {
-        let hit = self.entries.iter().position(|(k, _)| {
-            k.len() == labels.len() && k.iter().zip(labels).all(|(a, b)| **a == **b)
+        let hash = labels_hash(labels);
+        let hit = self.entries.iter().position(|(h, k, _)| {
+            *h == hash && k.len() == labels.len() && k.iter().zip(labels).all(|(a, b)| **a == **b)
         });
         match hit {
-            Some(i) => f(&self.entries[i].1),
+            Some(i) => f(&self.entries[i].2),
             None if self.entries.len() < CACHE_CAP => {
                 let key = labels.iter().map(|l| Box::from(*l)).collect();
-                self.entries.push((key, make(labels)));
-                f(&self.entries.last().expect("pushed").1)
+                self.entries.push((hash, key, make(labels)));
+                f(&self.entries.last().expect("pushed").2)
             }
             None => f(&make(labels)),
         }
@@ -216,6 +238,8 @@ mod tests {
         cache.with(&["n0", "gossip", "node"], make, |c| c.inc());
         cache.with(&["n1", "echo_ok", "client"], make, |c| c.inc());
         assert_eq!(cache.entries.len(), 3);
+        // Label boundaries count: ("ab", "c") and ("a", "bc") are different children.
+        assert_ne!(labels_hash(&["ab", "c"]), labels_hash(&["a", "bc"]));
         for i in 0..CACHE_CAP + 5 {
             let ty = format!("t{i}");
             cache.with(&["n0", &ty, "node"], make, |c| c.inc());

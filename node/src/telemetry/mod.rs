@@ -264,9 +264,7 @@ fn service_name(config: &Config, binary: &str) -> String {
 
 /// What kind of party an id names: a cluster node, a Maelstrom client, or a service.
 fn peer_kind(node: &Node, id: &str) -> &'static str {
-    // Ids are a few bytes: an inline comparison beats a `memcmp` call per node id.
-    let same = |n: &String| n.len() == id.len() && n.bytes().zip(id.bytes()).all(|(a, b)| a == b);
-    if node.node_ids().iter().any(same) {
+    if node.is_node_id(id) {
         "node"
     } else if id.starts_with('c') {
         "client"

@@ -22,7 +22,7 @@ use prometheus::proto::MetricFamily;
 use prometheus::{IntCounterVec, Registry};
 
 use super::finished::Finished;
-use super::metrics::encode_text;
+use super::metrics::encode_text_into;
 
 /// Spans waiting for one sink, at most.
 const QUEUE: usize = 16_384;
@@ -277,8 +277,11 @@ struct Worker {
     span_interval: Duration,
     failing: bool,
     notices: u32,
-    /// The last snapshot delivered, and when.
-    delivered: Option<(String, Instant)>,
+    /// The last snapshot delivered (text exposition), and when.
+    delivered: Option<(Vec<u8>, Instant)>,
+    /// The buffer the next snapshot is encoded into (swapped with `delivered`'s: a
+    /// snapshot a second allocates no text buffer).
+    scratch: Vec<u8>,
 }
 
 /// How a worker's sleep for want of activity ended.
@@ -306,6 +309,7 @@ impl Worker {
             failing: false,
             notices: 0,
             delivered: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -453,29 +457,38 @@ impl Worker {
     }
 
     /// The current text exposition, when it equals the last one delivered.
-    fn unchanged_text(&self) -> Option<()> {
-        let text = encode_text(&self.registry.gather());
+    fn unchanged_text(&mut self) -> Option<()> {
+        encode_text_into(&self.registry.gather(), &mut self.scratch);
         let (last, _) = self.delivered.as_ref()?;
-        (*last == text).then_some(())
+        (*last == self.scratch).then_some(())
     }
 
     /// Deliver a snapshot unless it equals the last one delivered (and no heartbeat is
     /// due). Returns whether one was handed to the sink.
     fn snapshot(&mut self) -> bool {
         let families = self.registry.gather();
-        let text = encode_text(&families);
+        encode_text_into(&families, &mut self.scratch);
         if let Some((last, at)) = &self.delivered {
             let resend = self
                 .sink
                 .resend_unchanged_after()
                 .is_some_and(|after| at.elapsed() >= after);
-            if *last == text && !resend {
+            if *last == self.scratch && !resend {
                 return false;
             }
         }
-        let result = self.sink.metrics(&families, &text);
+        // The encoder writes UTF-8 (names and label values are Rust strings).
+        let text = std::str::from_utf8(&self.scratch).unwrap_or_default();
+        let result = self.sink.metrics(&families, text);
         if result.is_ok() {
-            self.delivered = Some((text, Instant::now()));
+            let now = Instant::now();
+            match self.delivered.as_mut() {
+                Some((last, at)) => {
+                    std::mem::swap(last, &mut self.scratch);
+                    *at = now;
+                }
+                None => self.delivered = Some((std::mem::take(&mut self.scratch), now)),
+            }
         }
         self.outcome(result, 1);
         true

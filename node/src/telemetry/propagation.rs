@@ -23,25 +23,41 @@ pub(crate) fn format(cx: &SpanCx) -> String {
     out
 }
 
-/// Parse a `traceparent` value (version 00 layout) into a remote span context.
+/// The value of one ASCII hex digit (either case).
+#[inline]
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `digits` (hex, no sign) as a number; `None` on any other byte.
+#[inline]
+fn hex_value(digits: &[u8]) -> Option<u128> {
+    digits
+        .iter()
+        .try_fold(0u128, |acc, &b| Some(acc << 4 | hex_digit(b)? as u128))
+}
+
+/// Parse a `traceparent` value (version 00 layout) into a remote span context. Runs on
+/// every node→node message a node receives, so it works on bytes at fixed offsets
+/// (`vv-<32>-<16>-ff`, 55 bytes; later versions may append `-…`) without splitting.
 pub(crate) fn parse(s: &str) -> Option<SpanCx> {
-    let mut parts = s.trim().split('-');
-    let (version, trace, span, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version.len() != 2 || version == "ff" || trace.len() != 32 || span.len() != 16 {
+    let b = s.trim().as_bytes();
+    if b.len() < 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
         return None;
     }
-    if version == "00" && parts.next().is_some() {
+    let version = hex_value(&b[..2])?;
+    // Version ff is invalid; version 00 has exactly four fields, later ones may have more.
+    if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
         return None;
     }
-    // `from_str_radix` accepts hex digits plus one leading sign, which W3C does not.
-    let signed = |t: &str| t.starts_with(['+', '-']);
-    if flags.len() != 2 || signed(trace) || signed(span) || signed(flags) {
-        return None;
-    }
-    let trace_id = u128::from_str_radix(trace, 16).ok()?;
-    let span_id = u64::from_str_radix(span, 16).ok()?;
-    let flags = u8::from_str_radix(flags, 16).ok()?;
+    let trace_id = hex_value(&b[3..35])?;
+    let span_id = hex_value(&b[36..52])? as u64;
+    let flags = hex_value(&b[53..55])? as u8;
     (trace_id != 0 && span_id != 0).then_some(SpanCx {
         trace_id,
         span_id,
@@ -88,6 +104,21 @@ mod tests {
         assert!(parse("00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
         assert!(parse("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
         assert!(parse("garbage").is_none());
+        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01").is_none());
+        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x").is_none());
+        assert!(parse("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902g7-01").is_none());
+        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01").is_none());
+        assert!(parse("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+        // A later version may add fields after the flags.
+        let v1 = parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").unwrap();
+        assert_eq!(v1.span_id, 0x00f0_67aa_0ba9_02b7);
+        assert!(parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x").is_none());
+        assert_eq!(parse(&format!(" {tp} ")), Some(cx));
+        assert_eq!(
+            parse(&tp.to_uppercase()).map(|c| c.trace_id),
+            Some(cx.trace_id)
+        );
         let mut body = serde_json::json!({"type": "gossip", "traceparent": tp});
         assert_eq!(take(&mut body), Some(cx));
         assert_eq!(body, serde_json::json!({"type": "gossip"}));
