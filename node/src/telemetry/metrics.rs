@@ -160,8 +160,11 @@ pub(crate) fn encode_text_into(families: &[prometheus::proto::MetricFamily], buf
 /// label sets. Entries keep the hash next to the child, so a lookup reads one short array
 /// and compares the labels of one entry: a node handles most messages with its caches cold.
 pub(crate) struct HandleCache<M> {
-    entries: Vec<(u64, Box<[Box<str>]>, M)>,
+    entries: Vec<Cached<M>>,
 }
+
+/// One cached child: its labels' hash, the labels, the child.
+type Cached<M> = (u64, Box<[Box<str>]>, M);
 
 /// Label sets cached per metric at most; any further ones go through the vector directly
 /// (label values come from message types, which a peer could vary without bound).
