@@ -456,9 +456,16 @@ impl Worker {
         }
     }
 
+    /// Gather every metric and encode the text exposition into `scratch`.
+    fn encode_now(&mut self) -> Vec<MetricFamily> {
+        let families = self.registry.gather();
+        encode_text_into(&families, &mut self.scratch);
+        families
+    }
+
     /// The current text exposition, when it equals the last one delivered.
     fn unchanged_text(&mut self) -> Option<()> {
-        encode_text_into(&self.registry.gather(), &mut self.scratch);
+        self.encode_now();
         let (last, _) = self.delivered.as_ref()?;
         (*last == self.scratch).then_some(())
     }
@@ -466,8 +473,7 @@ impl Worker {
     /// Deliver a snapshot unless it equals the last one delivered (and no heartbeat is
     /// due). Returns whether one was handed to the sink.
     fn snapshot(&mut self) -> bool {
-        let families = self.registry.gather();
-        encode_text_into(&families, &mut self.scratch);
+        let families = self.encode_now();
         if let Some((last, at)) = &self.delivered {
             let resend = self
                 .sink
@@ -481,14 +487,10 @@ impl Worker {
         let text = std::str::from_utf8(&self.scratch).unwrap_or_default();
         let result = self.sink.metrics(&families, text);
         if result.is_ok() {
-            let now = Instant::now();
-            match self.delivered.as_mut() {
-                Some((last, at)) => {
-                    std::mem::swap(last, &mut self.scratch);
-                    *at = now;
-                }
-                None => self.delivered = Some((std::mem::take(&mut self.scratch), now)),
-            }
+            // The text just delivered is kept; the previous one's buffer becomes the scratch.
+            let old = self.delivered.take().map(|(b, _)| b).unwrap_or_default();
+            let text = std::mem::replace(&mut self.scratch, old);
+            self.delivered = Some((text, Instant::now()));
         }
         self.outcome(result, 1);
         true
