@@ -35,6 +35,12 @@ const MAX_BATCH: usize = 2048;
 const SPAN_INTERVAL: Duration = Duration::from_secs(1);
 /// A metrics snapshot due this soon is taken at the current wake (one wake-up, not two).
 const SLACK: Duration = Duration::from_millis(100);
+/// How late the kernel may end a worker's timed sleep (its timer slack, at most this and
+/// a twentieth of its interval), so that it can serve the wake with an interrupt it takes
+/// anyway. A worker aims its sleeps that much before they are due, so a flush is never
+/// later than its interval. Measured on the fly.io 3d run: the sink threads' CPU per
+/// client op fell by a tenth.
+const TIMER_SLACK: Duration = Duration::from_millis(50);
 /// Failure/recovery notices a sink may print in its whole life.
 const MAX_NOTICES: u32 = 4;
 
@@ -190,9 +196,13 @@ impl Queues {
             let registry = registry.clone();
             let drops = drops.clone();
             let worker_box = mailbox.clone();
+            let slack = timer_slack(span_interval.min(sink.metrics_interval()));
             let spawned = std::thread::Builder::new()
                 .name(format!("telemetry-{name}"))
-                .spawn(move || Worker::new(sink, registry, drops, span_interval).run(&worker_box));
+                .spawn(move || {
+                    relax_timers(slack);
+                    Worker::new(sink, registry, drops, span_interval, slack).run(&worker_box)
+                });
             match spawned {
                 Ok(_) => boxes.push((name, mailbox)),
                 Err(e) => {
@@ -275,6 +285,8 @@ struct Worker {
     registry: Registry,
     drops: DropCounter,
     span_interval: Duration,
+    /// How late the kernel may wake this worker from a timed sleep ([`timer_slack`]).
+    slack: Duration,
     failing: bool,
     notices: u32,
     /// The last snapshot delivered (text exposition), and when.
@@ -282,6 +294,27 @@ struct Worker {
     /// The buffer the next snapshot is encoded into (swapped with `delivered`'s: a
     /// snapshot a second allocates no text buffer).
     scratch: Vec<u8>,
+}
+
+/// The timer slack of a worker that flushes every `interval`.
+fn timer_slack(interval: Duration) -> Duration {
+    TIMER_SLACK.min(interval / 20)
+}
+
+/// Let the kernel batch this thread's timer wake-ups with others, up to `slack` late
+/// (Linux `PR_SET_TIMERSLACK`, for the calling thread only; elsewhere a no-op).
+fn relax_timers(slack: Duration) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and only changes this thread's
+    // timer slack; a failure leaves the default slack, which is harmless.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_TIMERSLACK,
+            slack.as_nanos().max(1) as libc::c_ulong,
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = slack;
 }
 
 /// How a worker's sleep for want of activity ended.
@@ -300,12 +333,14 @@ impl Worker {
         registry: Registry,
         drops: DropCounter,
         span_interval: Duration,
+        slack: Duration,
     ) -> Worker {
         Worker {
             sink,
             registry,
             drops,
             span_interval,
+            slack,
             failing: false,
             notices: 0,
             delivered: None,
@@ -336,7 +371,7 @@ impl Worker {
         let mut next_metrics = now;
         let mut batch = Vec::new();
         loop {
-            let closed = Self::wait(mailbox, next_spans.min(next_metrics), &mut batch);
+            let closed = self.wait(mailbox, next_spans.min(next_metrics), &mut batch);
             let flushed = batch.len();
             self.flush_spans(&mut batch);
             // Every wake flushes the spans, so the next span flush is due an interval from
@@ -366,7 +401,9 @@ impl Worker {
 
     /// Sleep until `due`, the buffer fills up to [`WAKE_AT`] or the node shuts down; then
     /// move every waiting span into `batch`. Returns whether the node is shutting down.
-    fn wait(mailbox: &Mailbox, due: Instant, batch: &mut Vec<Finished>) -> bool {
+    fn wait(&self, mailbox: &Mailbox, due: Instant, batch: &mut Vec<Finished>) -> bool {
+        // The kernel may wake us up to `slack` late: aim that much early.
+        let due = due.checked_sub(self.slack).unwrap_or(due);
         let mut inbox = mailbox.lock();
         loop {
             let now = Instant::now();

@@ -247,3 +247,44 @@ fn closing_flushes_waiting_spans() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn timer_slack_is_a_twentieth_of_the_interval_at_most_50_ms() {
+    assert_eq!(
+        timer_slack(Duration::from_secs(1)),
+        Duration::from_millis(50)
+    );
+    assert_eq!(
+        timer_slack(Duration::from_secs(60)),
+        Duration::from_millis(50)
+    );
+    assert_eq!(timer_slack(TICK), Duration::from_micros(1250));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn workers_sleep_with_their_timer_slack() {
+    let rig = rig(None);
+    until(&rig, "a first snapshot", |s| !s.snapshots.is_empty());
+    // The rig's worker (and those of other tests running now) flush every TICK.
+    let want = timer_slack(TICK).as_nanos().to_string();
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "telemetry-file" {
+            // Linux lists `timerslack_ns` under /proc/<tid>, not under /proc/self/task/<tid>.
+            let tid = task.file_name();
+            let path = std::path::Path::new("/proc")
+                .join(tid)
+                .join("timerslack_ns");
+            let slack = std::fs::read_to_string(&path).unwrap();
+            found.push(slack.trim().to_string());
+        }
+    }
+    assert!(
+        !found.is_empty(),
+        "no telemetry-file thread in /proc/self/task"
+    );
+    assert!(found.iter().all(|s| *s == want), "{found:?} != {want}");
+    drop(rig);
+}
