@@ -1,9 +1,12 @@
 //! A minimal blocking HTTP/1.1 client for OTLP/HTTP over `std::net`, with connect and I/O
 //! timeouts. It keeps its connection open between exports (a collector that answers
-//! `Connection: close`, or drops an idle connection, gets a fresh one). It only runs on a
-//! sink's own thread, so blocking is fine; it spares the node reqwest/hyper and their compile
-//! time. Plain `http://` only (a collector on the same host or network); `https://` endpoints
-//! are refused.
+//! `Connection: close`, or drops an idle connection, gets a fresh one), and it can send a
+//! request without waiting for the answer, which it reads before the next request on that
+//! connection: a sink that exports once a second then never sleeps on a collector's
+//! answer (each sleep and wake-up of a thread costs more CPU here than the export itself).
+//! It only runs on a sink's own thread, so blocking is fine; it spares the node
+//! reqwest/hyper and their compile time. Plain `http://` only (a collector on the same host
+//! or network); `https://` endpoints are refused.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -15,9 +18,32 @@ const MAX_RESPONSE: usize = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct MiniHttp {
     timeout: Duration,
-    /// The open connection and the `host:port` it goes to.
-    conn: Option<(String, TcpStream)>,
+    /// The open connection.
+    conn: Option<Conn>,
 }
+
+/// A kept-alive connection.
+#[derive(Debug)]
+struct Conn {
+    /// The `host:port` it goes to.
+    to: String,
+    stream: TcpStream,
+    /// Whether it has answered a request already (then a missing answer means the server
+    /// closed it meanwhile, and the request is worth a second try on a new connection).
+    answered: bool,
+    /// A request written on it and not answered yet.
+    pending: Option<Pending>,
+}
+
+/// A request sent and not answered yet, kept for one more try.
+#[derive(Debug)]
+struct Pending {
+    url: String,
+    request: Vec<u8>,
+}
+
+/// A status and a response body, or why there is none.
+pub(crate) type Answer = Result<(u16, Vec<u8>), String>;
 
 /// Where a URL points.
 #[derive(Debug, PartialEq, Eq)]
@@ -71,48 +97,111 @@ impl MiniHttp {
         }
     }
 
-    /// POST `body` to `url`; returns the status and the response body.
-    pub fn post(
+    /// POST `body` to `url` and wait for the answer.
+    #[cfg(test)]
+    pub fn post(&mut self, url: &str, content_type: &str, body: &[u8]) -> Answer {
+        let (_, sent) = self.send(url, content_type, body);
+        sent?;
+        self.settle()
+            .unwrap_or_else(|| Err(format!("{url}: no request in flight")))
+    }
+
+    /// Send a POST without waiting for its answer, which [`MiniHttp::settle`] (or the next
+    /// `send`) reads: a collector's answer then costs no wait of its own. Returns the
+    /// answer to the request sent before, if one was in flight, and whether this one went
+    /// out.
+    pub fn send(
         &mut self,
         url: &str,
         content_type: &str,
         body: &[u8],
-    ) -> Result<(u16, Vec<u8>), String> {
-        let t = parse_url(url)?;
-        let host = if t.host.contains(':') {
-            format!("[{}]:{}", t.host, t.port)
-        } else {
-            format!("{}:{}", t.host, t.port)
+    ) -> (Option<Answer>, Result<(), String>) {
+        let earlier = self.settle();
+        (earlier, self.write_request(url, content_type, body))
+    }
+
+    /// Wait for the answer to the request in flight, if there is one.
+    pub fn settle(&mut self) -> Option<Answer> {
+        let mut conn = self.conn.take()?;
+        let Some(pending) = conn.pending.take() else {
+            self.conn = Some(conn);
+            return None;
         };
+        let answer = match read_response(&mut conn.stream) {
+            Ok(Some((status, body, keep))) => {
+                if keep {
+                    conn.answered = true;
+                    self.conn = Some(conn);
+                }
+                Ok((status, body))
+            }
+            // A kept connection the server closed meanwhile: once more on a new one.
+            Ok(None) | Err(_) if conn.answered => self.retry(&pending),
+            Ok(None) => Err(format!(
+                "{}: connection closed without a response",
+                pending.url
+            )),
+            Err(e) => Err(format!("{}: {e}", pending.url)),
+        };
+        Some(answer)
+    }
+
+    /// Write a request: on the kept connection if it goes to the same place and takes it,
+    /// else on a new one.
+    fn write_request(&mut self, url: &str, content_type: &str, body: &[u8]) -> Result<(), String> {
+        let t = parse_url(url)?;
+        let to = authority(&t);
         let mut request = format!(
-            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nUser-Agent: glomers-node\r\n\r\n",
+            "POST {} HTTP/1.1\r\nHost: {to}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nUser-Agent: glomers-node\r\n\r\n",
             t.path,
             body.len()
         )
         .into_bytes();
         request.extend_from_slice(body);
-        // A kept connection may have been closed by the server meanwhile: when it yields no
-        // answer at all, try once more on a new one.
-        if let Some((to, mut stream)) = self.conn.take() {
-            if to == host {
-                if let Ok(Some((status, body, keep))) = exchange(&mut stream, &request) {
-                    if keep {
-                        self.conn = Some((to, stream));
-                    }
-                    return Ok((status, body));
-                }
+        let pending = Pending {
+            url: url.to_string(),
+            request,
+        };
+        if let Some(mut conn) = self.conn.take() {
+            if conn.to == to && conn.stream.write_all(&pending.request).is_ok() {
+                conn.pending = Some(pending);
+                self.conn = Some(conn);
+                return Ok(());
             }
         }
         let mut stream = self.connect(url, &t)?;
-        match exchange(&mut stream, &request) {
-            Ok(Some((status, body, keep))) => {
+        stream
+            .write_all(&pending.request)
+            .map_err(|e| format!("{url}: {e}"))?;
+        self.conn = Some(Conn {
+            to,
+            stream,
+            answered: false,
+            pending: Some(pending),
+        });
+        Ok(())
+    }
+
+    /// Send `pending` again on a new connection and wait for its answer.
+    fn retry(&mut self, pending: &Pending) -> Answer {
+        let url = &pending.url;
+        let t = parse_url(url)?;
+        let mut stream = self.connect(url, &t)?;
+        let io = |e: std::io::Error| format!("{url}: {e}");
+        stream.write_all(&pending.request).map_err(io)?;
+        match read_response(&mut stream).map_err(io)? {
+            Some((status, body, keep)) => {
                 if keep {
-                    self.conn = Some((host, stream));
+                    self.conn = Some(Conn {
+                        to: authority(&t),
+                        stream,
+                        answered: true,
+                        pending: None,
+                    });
                 }
                 Ok((status, body))
             }
-            Ok(None) => Err(format!("{url}: connection closed without a response")),
-            Err(e) => Err(format!("{url}: {e}")),
+            None => Err(format!("{url}: connection closed without a response")),
         }
     }
 
@@ -138,11 +227,18 @@ impl MiniHttp {
     }
 }
 
-/// Send `request` and read one response: `None` when the peer closed the connection
-/// before answering anything; otherwise status, body and whether the connection may be
-/// used again.
-fn exchange(s: &mut TcpStream, request: &[u8]) -> std::io::Result<Option<(u16, Vec<u8>, bool)>> {
-    s.write_all(request)?;
+/// `host:port` of a target (`[v6]:port` for an IPv6 address), as in a `Host` header.
+fn authority(t: &Target) -> String {
+    if t.host.contains(':') {
+        format!("[{}]:{}", t.host, t.port)
+    } else {
+        format!("{}:{}", t.host, t.port)
+    }
+}
+
+/// Read one response: `None` when the peer closed the connection before answering
+/// anything; otherwise status, body and whether the connection may be used again.
+fn read_response(s: &mut TcpStream) -> std::io::Result<Option<(u16, Vec<u8>, bool)>> {
     let mut raw = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -324,5 +420,92 @@ mod tests {
             assert_eq!(http.post(&url, "text/plain", b"body").unwrap().0, 200);
         }
         assert_eq!(server.join().unwrap(), 2);
+    }
+
+    /// Read one request ending in `body` from `conn`; false at the end of the stream.
+    fn read_request(conn: &mut TcpStream, body: &[u8]) -> bool {
+        let mut buf = Vec::new();
+        let mut b = [0u8; 1024];
+        while !buf.ends_with(body) {
+            match conn.read(&mut b) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => buf.extend_from_slice(&b[..n]),
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn send_does_not_wait_for_the_answer() {
+        use std::net::TcpListener;
+        use std::time::Instant;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Answers each request 300 ms late, with statuses 200, 503, 200.
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            for status in ["200 OK", "503 Busy", "200 OK"] {
+                assert!(read_request(&mut conn, b"body"));
+                std::thread::sleep(Duration::from_millis(300));
+                let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+                conn.write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        let mut http = MiniHttp::new(Duration::from_secs(5));
+        let url = format!("http://{addr}/v1/metrics");
+        let t = Instant::now();
+        let (earlier, sent) = http.send(&url, "text/plain", b"body");
+        assert!(earlier.is_none());
+        sent.unwrap();
+        assert!(t.elapsed() < Duration::from_millis(250), "send waited");
+        // The next send reads the first answer, then sends.
+        let (earlier, sent) = http.send(&url, "text/plain", b"body");
+        assert_eq!(earlier.unwrap().unwrap().0, 200);
+        sent.unwrap();
+        let (earlier, sent) = http.send(&url, "text/plain", b"body");
+        assert_eq!(earlier.unwrap().unwrap().0, 503);
+        sent.unwrap();
+        assert_eq!(http.settle().unwrap().unwrap().0, 200);
+        assert!(
+            http.settle().is_none(),
+            "nothing in flight after the last answer"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_request_sent_on_a_connection_the_server_closed_is_sent_again() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The first connection answers one request (saying nothing of closing) and closes;
+        // the second request must arrive again, on a second connection.
+        let server = std::thread::spawn(move || {
+            let mut requests = Vec::new();
+            for (i, conn) in listener.incoming().take(2).enumerate() {
+                let mut conn = conn.unwrap();
+                let mut n = 0;
+                while read_request(&mut conn, b"body") {
+                    n += 1;
+                    conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .unwrap();
+                    if i == 0 {
+                        break;
+                    }
+                }
+                requests.push(n);
+            }
+            requests
+        });
+        let mut http = MiniHttp::new(Duration::from_secs(5));
+        let url = format!("http://{addr}/v1/traces");
+        assert_eq!(http.post(&url, "text/plain", b"body").unwrap().0, 200);
+        // Let the server's close arrive before the next request goes out on that connection.
+        std::thread::sleep(Duration::from_millis(100));
+        let (_, sent) = http.send(&url, "text/plain", b"body");
+        sent.unwrap();
+        assert_eq!(http.settle().unwrap().unwrap().0, 200);
+        drop(http);
+        assert_eq!(server.join().unwrap(), vec![1, 1]);
     }
 }

@@ -2,7 +2,10 @@
 //! HTTP/protobuf (a small blocking client, no extra HTTP stack) or gRPC (cargo feature
 //! `otlp-grpc`, with its own single-threaded tokio runtime). Runs on its own thread, so the
 //! node's runtime never waits for a collector; one try per batch, no retries: a collector
-//! that is down costs a refused connection and a dropped count.
+//! that is down costs a refused connection and a dropped count. Over HTTP, traces and
+//! metrics each have their own connection, and an export's answer is read at the next
+//! export of the same signal (or before the worker sleeps): failures are still counted,
+//! a little later, and the sink's thread never waits for the collector in between.
 
 use std::time::{Duration, SystemTime};
 
@@ -11,8 +14,8 @@ use prost::Message as _;
 
 use super::config::{OtlpConfig, OtlpProtocol};
 use super::finished::Finished;
-use super::http_client::MiniHttp;
-use super::pipeline::{Identity, Sink};
+use super::http_client::{Answer, MiniHttp};
+use super::pipeline::{Identity, Late, Sink};
 use super::prom_otlp::to_request;
 use super::record::unix_nanos;
 
@@ -21,7 +24,10 @@ const RESEND_UNCHANGED: Duration = Duration::from_secs(10);
 
 pub(crate) struct OtlpSink {
     cfg: OtlpConfig,
-    http: MiniHttp,
+    traces: Signal,
+    metrics: Signal,
+    /// Answers read so far and not yet handed to the worker.
+    late: Vec<Late>,
     resource: opentelemetry_proto::tonic::resource::v1::Resource,
     start_ns: u64,
     #[cfg(feature = "otlp-grpc")]
@@ -30,25 +36,73 @@ pub(crate) struct OtlpSink {
 
 impl OtlpSink {
     pub fn new(cfg: OtlpConfig) -> OtlpSink {
-        let http = MiniHttp::new(cfg.timeout);
         OtlpSink {
+            traces: Signal::new(&cfg, false),
+            metrics: Signal::new(&cfg, true),
+            late: Vec::new(),
             cfg,
-            http,
             resource: Default::default(),
             start_ns: 0,
             #[cfg(feature = "otlp-grpc")]
             grpc: None,
         }
     }
+}
 
-    /// POST a protobuf body over HTTP; any 2xx is success.
-    fn post(&mut self, url: &str, body: &[u8]) -> Result<(), String> {
-        let (status, _) = self.http.post(url, "application/x-protobuf", body)?;
-        if (200..300).contains(&status) {
-            Ok(())
+/// One signal's HTTP connection, and the export in flight on it.
+struct Signal {
+    http: MiniHttp,
+    url: String,
+    metrics: bool,
+    /// Items of the export whose answer is due.
+    in_flight: u64,
+}
+
+impl Signal {
+    fn new(cfg: &OtlpConfig, metrics: bool) -> Signal {
+        let url = if metrics {
+            &cfg.metrics_endpoint
         } else {
-            Err(format!("{url}: HTTP {status}"))
+            &cfg.traces_endpoint
+        };
+        Signal {
+            http: MiniHttp::new(cfg.timeout),
+            url: url.clone(),
+            metrics,
+            in_flight: 0,
         }
+    }
+
+    /// The worker's view of an answer: any 2xx is success.
+    fn late(&self, answer: Answer) -> Late {
+        let result = match answer {
+            Ok((status, _)) if (200..300).contains(&status) => Ok(()),
+            Ok((status, _)) => Err(format!("{}: HTTP {status}", self.url)),
+            Err(e) => Err(e),
+        };
+        Late {
+            items: self.in_flight,
+            metrics: self.metrics,
+            result,
+        }
+    }
+
+    /// POST a protobuf body of `items` items; the answer to the previous one goes to `late`.
+    fn send(&mut self, body: &[u8], items: u64, late: &mut Vec<Late>) -> Result<(), String> {
+        let (earlier, sent) = self.http.send(&self.url, "application/x-protobuf", body);
+        if let Some(answer) = earlier {
+            late.push(self.late(answer));
+        }
+        self.in_flight = if sent.is_ok() { items } else { 0 };
+        sent
+    }
+
+    /// Wait for the answer in flight, if any.
+    fn settle(&mut self, late: &mut Vec<Late>) {
+        if let Some(answer) = self.http.settle() {
+            late.push(self.late(answer));
+        }
+        self.in_flight = 0;
     }
 }
 
@@ -81,12 +135,13 @@ impl Sink for OtlpSink {
     }
 
     fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String> {
+        let items = batch.len() as u64;
         let req = super::span_otlp::to_request(batch.as_slice().iter(), self.resource.clone());
         drop(batch);
         match self.cfg.protocol {
             OtlpProtocol::HttpProtobuf => {
-                let url = self.cfg.traces_endpoint.clone();
-                self.post(&url, &req.encode_to_vec())
+                self.traces
+                    .send(&req.encode_to_vec(), items, &mut self.late)
             }
             #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => match self.grpc.as_mut() {
@@ -107,8 +162,7 @@ impl Sink for OtlpSink {
         );
         match self.cfg.protocol {
             OtlpProtocol::HttpProtobuf => {
-                let url = self.cfg.metrics_endpoint.clone();
-                self.post(&url, &req.encode_to_vec())
+                self.metrics.send(&req.encode_to_vec(), 1, &mut self.late)
             }
             #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => match self.grpc.as_mut() {
@@ -127,6 +181,19 @@ impl Sink for OtlpSink {
     /// Cumulative series stay current at the collector even when nothing changes.
     fn resend_unchanged_after(&self) -> Option<Duration> {
         Some(RESEND_UNCHANGED.max(self.cfg.metrics_interval))
+    }
+
+    /// Over HTTP, answers are read at the next export (gRPC waits for each).
+    fn answers_later(&self) -> bool {
+        self.cfg.protocol == OtlpProtocol::HttpProtobuf
+    }
+
+    fn late(&mut self, wait: bool) -> Vec<Late> {
+        if wait {
+            self.traces.settle(&mut self.late);
+            self.metrics.settle(&mut self.late);
+        }
+        std::mem::take(&mut self.late)
     }
 }
 

@@ -72,6 +72,26 @@ pub(crate) trait Sink: Send + 'static {
     /// A snapshot equal to the last one delivered is skipped, unless this long has passed
     /// since (`None`: always skipped). Idle nodes then cost nothing.
     fn resend_unchanged_after(&self) -> Option<Duration>;
+    /// Whether `spans` and `metrics` return once the data is handed off, before the other
+    /// end has answered: their `Ok` then means "sent", and the answers come from `late`.
+    fn answers_later(&self) -> bool {
+        false
+    }
+    /// Answers to earlier exports that came in since the last call; with `wait`, every
+    /// answer still due, waited for (before the worker sleeps, and at the close).
+    fn late(&mut self, _wait: bool) -> Vec<Late> {
+        Vec::new()
+    }
+}
+
+/// The answer to an export, known after [`Sink::spans`] or [`Sink::metrics`] returned.
+#[derive(Debug)]
+pub(crate) struct Late {
+    /// Spans in that export, or 1 for a metrics snapshot.
+    pub items: u64,
+    /// Whether it was a metrics snapshot.
+    pub metrics: bool,
+    pub result: Result<(), String>,
 }
 
 /// What the node hands one sink's worker.
@@ -383,6 +403,8 @@ impl Worker {
                 quiet = !self.snapshot() && flushed == 0;
                 next_metrics = now + metrics_every;
             }
+            // Answers still due are waited for only before a long sleep and at the close.
+            self.take_late(quiet || closed);
             if closed {
                 return;
             }
@@ -489,7 +511,7 @@ impl Worker {
         while !batch.is_empty() {
             let n = batch.len().min(MAX_BATCH);
             let result = self.sink.spans(batch.drain(..n));
-            self.outcome(result, n as u64);
+            self.handed(result, n as u64);
         }
     }
 
@@ -529,8 +551,27 @@ impl Worker {
             let text = std::mem::replace(&mut self.scratch, old);
             self.delivered = Some((text, Instant::now()));
         }
-        self.outcome(result, 1);
+        self.handed(result, 1);
         true
+    }
+
+    /// Account for the answers to earlier exports.
+    fn take_late(&mut self, wait: bool) {
+        for late in self.sink.late(wait) {
+            if late.metrics && late.result.is_err() {
+                // The collector lacks that snapshot: send the next one even if unchanged.
+                self.delivered = None;
+            }
+            self.outcome(late.result, late.items);
+        }
+    }
+
+    /// [`Worker::outcome`] of a call to the sink; for a sink that answers later, its `Ok`
+    /// only means "sent", so it says nothing of whether the sink recovered.
+    fn handed(&mut self, result: Result<(), String>, items: u64) {
+        if result.is_err() || !self.sink.answers_later() {
+            self.outcome(result, items);
+        }
     }
 
     /// Count a failure's losses; say so on stderr when the sink starts or stops failing.

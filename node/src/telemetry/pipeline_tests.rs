@@ -18,6 +18,21 @@ struct TestSink {
     seen: Arc<Mutex<Seen>>,
     interval: Duration,
     heartbeat: Option<Duration>,
+    /// Answer later, and every answer is a failure (a collector answering 503).
+    fail_late: bool,
+    due: Vec<Late>,
+}
+
+impl TestSink {
+    fn answer(&mut self, items: u64, metrics: bool) {
+        if self.fail_late {
+            self.due.push(Late {
+                items,
+                metrics,
+                result: Err("503".into()),
+            });
+        }
+    }
 }
 
 impl Sink for TestSink {
@@ -28,13 +43,25 @@ impl Sink for TestSink {
         Ok(())
     }
     fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String> {
-        let mut seen = self.seen.lock().unwrap();
-        seen.spans.extend(batch.map(|s| s.span_id));
+        let n = batch.len() as u64;
+        self.seen
+            .lock()
+            .unwrap()
+            .spans
+            .extend(batch.map(|s| s.span_id));
+        self.answer(n, false);
         Ok(())
     }
     fn metrics(&mut self, _f: &[MetricFamily], text: &str) -> Result<(), String> {
         self.seen.lock().unwrap().snapshots.push(text.to_string());
+        self.answer(1, true);
         Ok(())
+    }
+    fn answers_later(&self) -> bool {
+        self.fail_late
+    }
+    fn late(&mut self, _wait: bool) -> Vec<Late> {
+        std::mem::take(&mut self.due)
     }
     fn metrics_interval(&self) -> Duration {
         self.interval
@@ -51,9 +78,14 @@ struct Rig {
     queues: Queues,
     workers: Workers,
     counter: IntCounter,
+    dropped: IntCounterVec,
 }
 
 fn rig(heartbeat: Option<Duration>) -> Rig {
+    rig_with(heartbeat, false)
+}
+
+fn rig_with(heartbeat: Option<Duration>, fail_late: bool) -> Rig {
     let registry = Registry::new();
     let counter = IntCounter::new("test_events_total", "events").unwrap();
     registry.register(Box::new(counter.clone())).unwrap();
@@ -67,9 +99,11 @@ fn rig(heartbeat: Option<Duration>) -> Rig {
         seen: seen.clone(),
         interval: TICK,
         heartbeat,
+        fail_late,
+        due: Vec::new(),
     };
     let drops = DropCounter {
-        counter: dropped,
+        counter: dropped.clone(),
         node: Arc::new(OnceLock::new()),
     };
     let (queues, workers) = Queues::start_with(vec![Box::new(sink)], registry, drops, TICK);
@@ -87,6 +121,7 @@ fn rig(heartbeat: Option<Duration>) -> Rig {
         queues,
         workers,
         counter,
+        dropped,
     }
 }
 
@@ -287,4 +322,29 @@ fn workers_sleep_with_their_timer_slack() {
     );
     assert!(found.iter().all(|s| *s == want), "{found:?} != {want}");
     drop(rig);
+}
+
+#[test]
+fn failures_answered_later_are_counted_and_the_snapshot_is_sent_again() {
+    let rig = rig_with(None, true);
+    rig.queues.push(span(1));
+    rig.queues.push(span(2));
+    rig.queues.push(span(3));
+    until(&rig, "the spans", |s| s.spans.len() == 3);
+    // Nothing changes, yet the snapshot that failed is sent again, interval after interval.
+    until(&rig, "a snapshot sent again", |s| s.snapshots.len() >= 3);
+    let seen = rig.seen.lock().unwrap().snapshots.clone();
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        // Three spans, and one per failed snapshot (at least the two already resent).
+        let dropped = rig.dropped.with_label_values(&["", "file"]).get();
+        if dropped >= 3 + 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "dropped: {dropped}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Never asleep while the last snapshot is not known to have arrived.
+    assert!(!asleep(&rig));
 }
