@@ -291,6 +291,9 @@ async fn data_before_its_run_folder_waits_and_is_tied_on_the_next_scan() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn real_nodes_export_otlp_to_the_dashboard() {
+    // Built first: the nodes' data is tied to the run by its time window, which a long
+    // build (`cargo test -p glomers-dashboard` after a change to the nodes) would outlast.
+    let bin = node_bin("echo");
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let now = SystemTime::now();
@@ -310,7 +313,6 @@ async fn real_nodes_export_otlp_to_the_dashboard() {
             ("GLOMERS_TELEMETRY", "otlp".to_string()),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}")),
         ];
-        let bin = node_bin("echo");
         let mut n0 = NodeProc::start(&bin, "n0", &["n0", "n1"], &env);
         let mut n1 = NodeProc::start(&bin, "n1", &["n0", "n1"], &env);
         for i in 0..4 {
