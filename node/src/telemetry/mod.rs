@@ -645,12 +645,23 @@ pub fn txn(node: &Node, outcome: &str, conflicts: u64) {
         .txn
         .with_label_values(&[node.id(), outcome])
         .inc();
-    if conflicts > 0 {
-        st.metrics
-            .txn_conflicts
-            .with_label_values(&[node.id(), outcome])
-            .inc_by(conflicts);
+    changed(st);
+    txn_conflicts(node, outcome, conflicts);
+}
+
+/// `glomers_txn_conflicts_total{outcome}` += `conflicts`, for conflicts found once the
+/// transactions had ended: in txn-rw-register, a node counts each replicated write that
+/// reaches it older than the key's current value (it lost to a concurrent writer under
+/// last-writer-wins).
+pub fn txn_conflicts(node: &Node, outcome: &str, conflicts: u64) {
+    if conflicts == 0 {
+        return;
     }
+    let Some(st) = state() else { return };
+    st.metrics
+        .txn_conflicts
+        .with_label_values(&[node.id(), outcome])
+        .inc_by(conflicts);
     changed(st);
 }
 

@@ -187,18 +187,23 @@ impl Handler for Txn {
         let inner = &self.inner;
         let to = msg.reply_to();
         match msg.body {
-            Request::Txn { txn } => match inner.run_txn(&txn) {
-                Ok(txn) => {
-                    Stats::add(&inner.stats.txns_ok, 1);
-                    crate::telemetry::txn(node, "committed", 0);
-                    node.reply(&to, &Reply::TxnOk { txn });
+            Request::Txn { txn } => {
+                // A transaction never conflicts as it runs here (nothing waits or aborts);
+                // its writes may lose to concurrent ones later, counted where they meet.
+                let t = crate::telemetry::txn_start(node, txn.len());
+                match t.span().in_scope(|| inner.run_txn(&txn)) {
+                    Ok(txn) => {
+                        Stats::add(&inner.stats.txns_ok, 1);
+                        t.finish("committed");
+                        node.reply(&to, &Reply::TxnOk { txn });
+                    }
+                    Err(e) => {
+                        Stats::add(&inner.stats.txns_rejected, 1);
+                        t.finish("rejected");
+                        return Err(e);
+                    }
                 }
-                Err(e) => {
-                    Stats::add(&inner.stats.txns_rejected, 1);
-                    crate::telemetry::txn(node, "rejected", 0);
-                    return Err(e);
-                }
-            },
+            }
             Request::TxnRepl {
                 upto,
                 clock,
@@ -216,6 +221,7 @@ impl Handler for Txn {
                         .apply_remote(from, clock, &Effects { writes, appends });
                 Stats::add(&inner.stats.batches_received, 1);
                 Stats::add(&inner.stats.lww_conflicts, lost);
+                crate::telemetry::txn_conflicts(node, "committed", lost);
                 node.send(&msg.src, &Request::TxnReplAck { upto });
                 // Answer at once with our own news: the sender's clock has usually
                 // just raised ours, and the promise that carries lets the sender's
