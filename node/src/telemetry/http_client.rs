@@ -135,8 +135,10 @@ impl MiniHttp {
                 }
                 Ok((status, body))
             }
-            // A kept connection the server closed meanwhile: once more on a new one.
-            Ok(None) | Err(_) if conn.answered => self.retry(&pending),
+            // A kept connection the server closed meanwhile: once more on a new one. (Not
+            // after a timeout: the server may have taken the request, only slowly.)
+            Ok(None) if conn.answered => self.retry(&pending),
+            Err(e) if conn.answered && closed(&e) => self.retry(&pending),
             Ok(None) => Err(format!(
                 "{}: connection closed without a response",
                 pending.url
@@ -225,6 +227,15 @@ impl MiniHttp {
         }
         Err(last)
     }
+}
+
+/// Whether `e` says the peer closed the connection.
+fn closed(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+    )
 }
 
 /// `host:port` of a target (`[v6]:port` for an IPv6 address), as in a `Host` header.
@@ -507,5 +518,38 @@ mod tests {
         assert_eq!(http.settle().unwrap().unwrap().0, 200);
         drop(http);
         assert_eq!(server.join().unwrap(), vec![1, 1]);
+    }
+
+    #[test]
+    fn a_slow_answer_is_not_taken_for_a_closed_connection() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Answers the first request, takes the second and never answers it; counts the
+        // connections made to it until the client is gone.
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            assert!(read_request(&mut conn, b"body"));
+            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            assert!(read_request(&mut conn, b"body"));
+            listener.set_nonblocking(true).unwrap();
+            let mut more = 0;
+            // Until the client drops the connection.
+            while read_request(&mut conn, b"body") {}
+            while listener.accept().is_ok() {
+                more += 1;
+            }
+            more
+        });
+        let mut http = MiniHttp::new(Duration::from_millis(300));
+        let url = format!("http://{addr}/v1/traces");
+        assert_eq!(http.post(&url, "text/plain", b"body").unwrap().0, 200);
+        let (_, sent) = http.send(&url, "text/plain", b"body");
+        sent.unwrap();
+        let err = http.settle().unwrap().unwrap_err();
+        assert!(!err.contains("closed"), "{err}");
+        drop(http);
+        assert_eq!(server.join().unwrap(), 0, "the slow request was sent again");
     }
 }
