@@ -400,12 +400,9 @@ mod tests {
 
     #[test]
     fn keeps_the_connection_between_posts() {
-        use std::net::TcpListener;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         // One connection serves two requests, then the server closes it; a third request
         // must arrive on a new connection.
-        let server = std::thread::spawn(move || {
+        let (addr, server) = serve(move |listener| {
             let mut accepted = 0;
             for conn in listener.incoming().take(2) {
                 let mut conn = conn.unwrap();
@@ -433,6 +430,15 @@ mod tests {
         assert_eq!(server.join().unwrap(), 2);
     }
 
+    /// A test server: `run` gets a listener on a free local port, on its own thread.
+    fn serve<T: Send + 'static>(
+        run: impl FnOnce(std::net::TcpListener) -> T + Send + 'static,
+    ) -> (std::net::SocketAddr, std::thread::JoinHandle<T>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        (addr, std::thread::spawn(move || run(listener)))
+    }
+
     /// Read one request ending in `body` from `conn`; false at the end of the stream.
     fn read_request(conn: &mut TcpStream, body: &[u8]) -> bool {
         let mut buf = Vec::new();
@@ -448,12 +454,9 @@ mod tests {
 
     #[test]
     fn send_does_not_wait_for_the_answer() {
-        use std::net::TcpListener;
         use std::time::Instant;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         // Answers each request 300 ms late, with statuses 200, 503, 200.
-        let server = std::thread::spawn(move || {
+        let (addr, server) = serve(move |listener| {
             let (mut conn, _) = listener.accept().unwrap();
             for status in ["200 OK", "503 Busy", "200 OK"] {
                 assert!(read_request(&mut conn, b"body"));
@@ -486,12 +489,9 @@ mod tests {
 
     #[test]
     fn a_request_sent_on_a_connection_the_server_closed_is_sent_again() {
-        use std::net::TcpListener;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         // The first connection answers one request (saying nothing of closing) and closes;
         // the second request must arrive again, on a second connection.
-        let server = std::thread::spawn(move || {
+        let (addr, server) = serve(move |listener| {
             let mut requests = Vec::new();
             for (i, conn) in listener.incoming().take(2).enumerate() {
                 let mut conn = conn.unwrap();
@@ -522,12 +522,9 @@ mod tests {
 
     #[test]
     fn a_slow_answer_is_not_taken_for_a_closed_connection() {
-        use std::net::TcpListener;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         // Answers the first request, takes the second and never answers it; counts the
         // connections made to it until the client is gone.
-        let server = std::thread::spawn(move || {
+        let (addr, server) = serve(move |listener| {
             let (mut conn, _) = listener.accept().unwrap();
             assert!(read_request(&mut conn, b"body"));
             conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
