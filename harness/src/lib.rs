@@ -2,7 +2,8 @@
 //! `main.rs` is its CLI; [`run::run_test`] runs one test.
 //!
 //! Module map: [`cli`] (flags → `TestOpts`), [`run`] (one run end to end), [`process`] (node
-//! processes), [`net`] (endpoints, latency queues, partitions), [`journal`] (message counts),
+//! processes), [`net`] (endpoints, latency queues, partitions), [`journal`] (message counts
+//! and first events), [`messages_svg`] (the Lamport diagram),
 //! [`latency`], [`client`] (RPC clients), [`schema`] (closed response schemas), [`outcome`]
 //! (RPC result → history completion), [`workload`] (one module per workload), [`interpreter`]
 //! (threads, rate, time limit, final phase), [`nemesis`] (partitions), [`services`] (lin-kv,
@@ -21,6 +22,7 @@ pub mod interpreter;
 pub mod journal;
 pub mod latency;
 pub mod log;
+pub mod messages_svg;
 pub mod nemesis;
 pub mod net;
 pub mod outcome;

@@ -209,7 +209,7 @@ impl Net {
             dest: dest_id.clone(),
             body,
         };
-        self.journal.send(src, dest);
+        self.journal.send(&msg);
         if self.log_send {
             self.log.info(
                 "maelstrom net",
@@ -246,7 +246,7 @@ impl Net {
     }
 
     fn note_recv(&self, msg: &Message) {
-        self.journal.recv(&msg.src, &msg.dest);
+        self.journal.recv(msg);
         if self.log_recv {
             self.log.info(
                 "maelstrom net",

@@ -468,6 +468,9 @@ impl Run {
             dir: Some(self.dir.path.clone()),
         };
         let results = checker::check_all(history, &facts);
+        if let Err(e) = crate::messages_svg::write(&self.dir.path, &net.journal.events()) {
+            console::note(&format!("Could not write messages.svg: {e}"));
+        }
         self.log.info(RUNNER, "jepsen.core", "Analysis complete");
         match self.dir.write_results(&results) {
             Ok(()) => self.log.info(

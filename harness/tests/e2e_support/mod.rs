@@ -110,7 +110,7 @@ pub fn run(tag: &str, args: &[&str]) -> Outcome {
 }
 
 /// The fixture run folders of a workload that have a file `name`.
-fn fixture_files(workload: &str, name: &str) -> Vec<PathBuf> {
+pub fn fixture_files(workload: &str, name: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(fixtures().join(workload)) else {
         return Vec::new();
     };
