@@ -14,6 +14,7 @@ use std::path::Path;
 
 use glomers_model::Value;
 
+use crate::checker::timeline::escape_text;
 use crate::journal::{is_client, Event, DRAWN};
 
 const WIDTH: f64 = 1200.0;
@@ -47,19 +48,10 @@ const DEFS: &str = concat!(
     r##"<feMerge ><feMergeNode /><feMergeNode in="SourceGraphic" /></feMerge></filter></defs>"##,
 );
 
-/// Escapes text for XML content (quotes stay as they are, as in Maelstrom's titles, which
-/// the dashboard reads; every attribute value here is a number or a colour).
+/// Escapes text for XML content. Quotes stay as they are, as in Maelstrom's titles, which the
+/// dashboard reads; every attribute value here is a number or a colour.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape_text(s)
 }
 
 /// Column order: ids of the form `<letters><digits>` by letters then number (`c1 c2 n1

@@ -44,14 +44,23 @@ pub fn show(v: &Value) -> String {
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
+    escape_with(s, true)
+}
+
+/// Escapes text for HTML or XML content only: quotes stay as they are.
+pub fn escape_text(s: &str) -> String {
+    escape_with(s, false)
+}
+
+fn escape_with(s: &str, quotes: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '"' if quotes => out.push_str("&quot;"),
+            '\'' if quotes => out.push_str("&#39;"),
             c => out.push(c),
         }
     }
