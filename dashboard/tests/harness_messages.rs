@@ -68,4 +68,11 @@ async fn harness_runs_get_message_counts() {
     let page = get(&app, &format!("/run/{}", enc_path(&r.id))).await;
     assert!(page.body.contains("id=\"messages-by-type\""));
     assert!(!page.body.contains("No messages.svg in this run."));
+    // The page links the diagram itself, served as SVG.
+    let href = format!("/run/{}/file/messages.svg", enc_path(&r.id));
+    assert!(page.body.contains(&format!("href=\"{href}\"")), "{href}");
+    let svg = get(&app, &href).await;
+    assert_eq!(svg.status, axum::http::StatusCode::OK);
+    assert!(svg.content_type.starts_with("image/svg+xml"));
+    assert!(svg.body.contains("<title >c"));
 }

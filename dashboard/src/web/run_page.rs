@@ -157,13 +157,18 @@ fn stats_by_f(s: &RunSummary, h: Option<&HistoryAnalysis>) -> Markup {
 }
 
 fn messages(s: &RunSummary) -> Markup {
+    let diagram = file_href(&s.id, "messages.svg");
     html! {
         section #messages {
             h2 { "Messages by type" }
             @match &s.messages {
                 None => p.muted { "No messages.svg in this run." },
                 Some(m) => {
-                    p.muted { (m.total) " messages drawn in messages.svg." }
+                    p.muted {
+                        (m.total) " messages drawn in "
+                        a #messages-diagram href=(diagram) { "messages.svg" }
+                        " (the Lamport diagram of the run's first network events)."
+                    }
                     div.grid2 {
                         table #messages-by-type {
                             tr { th { ":type" } th.num { "total" } th.num { "server↔server" } th.num { "client↔server" } th.num { "service" } }
