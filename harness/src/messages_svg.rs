@@ -14,7 +14,9 @@ use std::path::Path;
 
 use glomers_model::Value;
 
-use crate::checker::timeline::escape_text;
+// Text is escaped without its quotes, as in Maelstrom's titles, which the dashboard reads;
+// every attribute value here is a number or a colour.
+use crate::checker::timeline::escape_text as esc;
 use crate::journal::{is_client, Event, DRAWN};
 
 const WIDTH: f64 = 1200.0;
@@ -47,12 +49,6 @@ const DEFS: &str = concat!(
     r##"<feComponentTransfer ><feFuncA type="linear" slope="10" intercept="0" /></feComponentTransfer>"##,
     r##"<feMerge ><feMergeNode /><feMergeNode in="SourceGraphic" /></feMerge></filter></defs>"##,
 );
-
-/// Escapes text for XML content. Quotes stay as they are, as in Maelstrom's titles, which the
-/// dashboard reads; every attribute value here is a number or a colour.
-fn esc(s: &str) -> String {
-    escape_text(s)
-}
 
 /// Column order: ids of the form `<letters><digits>` by letters then number (`c1 c2 n1
 /// n2 n10`), others (services) after them by name.
