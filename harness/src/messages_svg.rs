@@ -75,16 +75,6 @@ fn body_edn(e: &Event) -> Value {
     crate::edn_util::body_to_edn(&e.msg.body_json())
 }
 
-fn get<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {
-    match body {
-        Value::Map(pairs) => pairs
-            .iter()
-            .find(|(k, _)| *k == Value::kw(key))
-            .map(|(_, v)| v),
-        _ => None,
-    }
-}
-
 fn str_of(v: Option<&Value>) -> String {
     match v {
         Some(Value::Str(s)) => s.clone(),
@@ -95,9 +85,9 @@ fn str_of(v: Option<&Value>) -> String {
 
 /// An arrow's label: the type, then the error text or the other fields, cut with `…`.
 fn label(body: &Value) -> String {
-    let typ = str_of(get(body, "type"));
+    let typ = str_of(body.get("type"));
     let rest = if typ == "error" {
-        str_of(get(body, "text"))
+        str_of(body.get("text"))
     } else {
         match body {
             Value::Map(pairs) => {
@@ -242,7 +232,7 @@ fn arrow(out: &mut String, layout: &Layout, e: &Event, from: usize, to: usize) {
     let angle = (y1 - y0).atan2(x1 - x0).to_degrees();
     let leftward = !(-90.0 < angle && angle < 90.0);
     let body = body_edn(e);
-    let typ = str_of(get(&body, "type"));
+    let typ = str_of(body.get("type"));
     let color = if typ == "error" {
         "#FF1E90"
     } else if is_client(&m.src) || is_client(&m.dest) {
