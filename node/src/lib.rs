@@ -3,6 +3,7 @@
 //! that runs several nodes in one test process. Each challenge's logic lives in
 //! `challenge::*`, free of `main`, so tests can drive it directly.
 
+pub mod build_info;
 pub mod challenge;
 pub mod error;
 pub mod io;

@@ -210,7 +210,12 @@ where
     H: Handler,
     F: FnOnce(&Node) -> H,
 {
-    // The stderr logger, plus telemetry when GLOMERS_TELEMETRY switches it on.
+    // The first stderr line names the code (node-logs/nN.log keeps it), then the stderr
+    // logger, plus telemetry when GLOMERS_TELEMETRY switches it on.
+    eprintln!(
+        "{}",
+        crate::build_info::version_line(&crate::build_info::binary_name())
+    );
     crate::telemetry::init_from_env();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

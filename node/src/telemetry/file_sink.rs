@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `meta.json`: `{"schema":1,"node_id":"n0","node_ids":["n0","n1"],"binary":"broadcast",
-//! "service_name":"broadcast","pid":4242,"start_unix_ms":…,"last_flush_unix_ms":…}`.
+//! "service_name":"broadcast","service_version":"0.1.0+…","pid":4242,"start_unix_ms":…,"last_flush_unix_ms":…}`.
 //! It is written at start and rewritten along with `metrics.prom`, at most every 5 s, so
 //! `last_flush_unix_ms` trails the node's last activity by at most ~6 s (an idle node writes
 //! nothing: on ext4 every replace-by-rename costs an inode, a writeback and a discard).
@@ -140,6 +140,7 @@ impl Sink for FileSink {
             "node_ids": id.node_ids,
             "binary": id.binary,
             "service_name": id.service_name,
+            "service_version": crate::build_info::VERSION,
             "pid": id.pid,
             "start_unix_ms": id.start_unix_ms,
             "last_flush_unix_ms": id.start_unix_ms,

@@ -1,5 +1,6 @@
 //! The OTLP resource describing a node process: the `OTEL_RESOURCE_ATTRIBUTES` pairs, then
-//! `service.name`, `service.instance.id` (the node id), `process.pid` and the
+//! `service.name`, `service.instance.id` (the node id), `service.version` (the build's
+//! version, `build_info::VERSION`), `process.pid` and the
 //! `telemetry.sdk.*` attributes (ours take precedence over the variable's).
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -29,6 +30,10 @@ fn build_with(env: &str, service_name: &str, node_id: &str, pid: u32) -> Resourc
     let ours: Vec<KeyValue> = vec![
         kv("service.name", Value::StringValue(service_name.into())),
         kv("service.instance.id", Value::StringValue(node_id.into())),
+        kv(
+            "service.version",
+            Value::StringValue(crate::build_info::VERSION.into()),
+        ),
         kv("process.pid", Value::IntValue(pid as i64)),
         kv("telemetry.sdk.name", Value::StringValue("glomers".into())),
         kv("telemetry.sdk.language", Value::StringValue("rust".into())),
@@ -77,6 +82,10 @@ mod tests {
             Some(&Value::StringValue("n3".into()))
         );
         assert_eq!(get(&r, "process.pid"), Some(&Value::IntValue(42)));
+        assert_eq!(
+            get(&r, "service.version"),
+            Some(&Value::StringValue(crate::build_info::VERSION.into()))
+        );
         assert_eq!(
             r.attributes
                 .iter()
