@@ -2,13 +2,16 @@
 //! can say which version of the code produced it (`glomers_node::build_info`).
 //!
 //! Sets `GLOMERS_BUILD_VERSION` to `<crate version>+<commit, 12 hex>`, with `.dirty.<8 hex>`
-//! appended when `node/` differs from that commit (the hex is a hash of the difference, so two
+//! appended when the crate's sources (`src/`, `Cargo.toml`, `build.rs`) differ from that commit (the hex is a hash of the difference, so two
 //! different uncommitted edits are two versions), or `<crate version>+unknown` outside git.
 //! `GLOMERS_VERSION_OVERRIDE` at build time replaces the whole string (packagers, CI images).
 
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::process::Command;
+
+/// What the node binaries are built from, relative to the crate: a difference here is "dirty".
+const SOURCES: [&str; 3] = ["src", "Cargo.toml", "build.rs"];
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
@@ -41,9 +44,9 @@ fn main() {
     let crate_version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).to_path_buf();
     println!("cargo:rerun-if-env-changed=GLOMERS_VERSION_OVERRIDE");
-    println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=Cargo.toml");
-    println!("cargo:rerun-if-changed=build.rs");
+    for source in SOURCES {
+        println!("cargo:rerun-if-changed={source}");
+    }
 
     let version = match std::env::var("GLOMERS_VERSION_OVERRIDE") {
         Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
@@ -56,10 +59,12 @@ fn from_git(dir: &Path, crate_version: &str) -> String {
     let Some(commit) = git(dir, &["rev-parse", "HEAD"]).map(|s| s.trim().to_string()) else {
         return format!("{crate_version}+unknown");
     };
-    // Rebuild when HEAD moves or the index changes (a commit, a checkout, `git add`).
+    // Rebuild when HEAD moves (a commit, a checkout). Not on the index: `git status`
+    // rewrites it, and a rebuild on every status would cost minutes. Edits to the sources
+    // are caught by the `rerun-if-changed` lines in `main`.
     if let Some(git_dir) = git(dir, &["rev-parse", "--absolute-git-dir"]) {
         let git_dir = Path::new(git_dir.trim());
-        for f in ["HEAD", "index", "packed-refs"] {
+        for f in ["HEAD", "packed-refs"] {
             println!("cargo:rerun-if-changed={}", git_dir.join(f).display());
         }
         if let Some(head_ref) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
@@ -70,10 +75,18 @@ fn from_git(dir: &Path, crate_version: &str) -> String {
         }
     }
     let short = &commit[..commit.len().min(12)];
-    // What differs from HEAD in this crate: tracked changes plus untracked files.
-    let diff = git(dir, &["diff", "HEAD", "--", "."]).unwrap_or_default();
-    let untracked =
-        git(dir, &["ls-files", "--others", "--exclude-standard", "--", "."]).unwrap_or_default();
+    // What differs from HEAD in what the binaries are built from (not tests or benches):
+    // tracked changes plus untracked source files.
+    let diff = git(
+        dir,
+        &["diff", "HEAD", "--", SOURCES[0], SOURCES[1], SOURCES[2]],
+    )
+    .unwrap_or_default();
+    let untracked = git(
+        dir,
+        &["ls-files", "--others", "--exclude-standard", "--", "src"],
+    )
+    .unwrap_or_default();
     if diff.is_empty() && untracked.is_empty() {
         return format!("{crate_version}+{short}");
     }
