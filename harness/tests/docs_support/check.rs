@@ -319,19 +319,20 @@ fn values_of<'a>(args: &'a [String], names: &[&str]) -> Vec<&'a str> {
 
 /// Every flag a `--help` text mentions: `-x` and `--long-name` words (clap and cargo style).
 pub fn flags(help: &str) -> BTreeSet<&str> {
-    help.split(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '=' | '<' | '('))
-        .filter(|w| {
-            let long = w.strip_prefix("--").is_some_and(|r| {
-                !r.is_empty()
-                    && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    && r.starts_with(|c: char| c.is_ascii_alphabetic())
-            });
-            let short = w.len() == 2
-                && w.starts_with('-')
-                && w[1..].chars().all(|c| c.is_ascii_alphabetic());
-            long || short
-        })
-        .collect()
+    help.split(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | '[' | ']' | '=' | '<' | '(' | ')' | '`' | '.' | ':')
+    })
+    .filter(|w| {
+        let long = w.strip_prefix("--").is_some_and(|r| {
+            !r.is_empty()
+                && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && r.starts_with(|c: char| c.is_ascii_alphabetic())
+        });
+        let short =
+            w.len() == 2 && w.starts_with('-') && w[1..].chars().all(|c| c.is_ascii_alphabetic());
+        long || short
+    })
+    .collect()
 }
 
 /// The subcommands a clap `--help` lists under `Commands:` (without `help`).
