@@ -36,6 +36,9 @@ pub struct Package {
 /// Runs `program args... --help` and returns what it printed (Err: it could not run).
 pub type HelpFn = dyn Fn(&str, &[String]) -> Result<String, String> + Send + Sync;
 
+/// `--help` texts already asked for, by (program, subcommand words).
+type HelpCache = Mutex<HashMap<(String, Vec<String>), Result<String, String>>>;
+
 /// What commands are judged against.
 pub struct Workspace {
     /// The repository root: scripts and paths are resolved against it.
@@ -45,7 +48,7 @@ pub struct Workspace {
     pub sources: String,
     /// `--help` of a workspace binary (by name) or of `cargo`.
     pub help: Box<HelpFn>,
-    cache: Mutex<HashMap<(String, Vec<String>), Result<String, String>>>,
+    cache: HelpCache,
 }
 
 impl Workspace {

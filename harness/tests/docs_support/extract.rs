@@ -42,7 +42,7 @@ pub fn shell_blocks(markdown: &str) -> Vec<(usize, String)> {
         match &mut open {
             None => {
                 if let Some(info) = trimmed.strip_prefix("```") {
-                    let lang = info.trim().split_whitespace().next().unwrap_or("");
+                    let lang = info.split_whitespace().next().unwrap_or("");
                     let shell = matches!(lang, "sh" | "bash" | "shell");
                     open = Some((i + 2, String::new(), shell));
                 }
