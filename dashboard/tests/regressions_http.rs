@@ -395,7 +395,7 @@ async fn bad_input_says_what_is_unknown() {
     let unknown_rate = get(&a, "/run/broadcast/20260101T121000.000Z").await;
     assert!(unknown_rate
         .body
-        .contains("--rate \"fast\" is not a value Maelstrom accepts"));
+        .contains("--rate &quot;fast&quot; is not a value Maelstrom accepts"));
     let list = get_json(&a, "/api/runs").await;
     assert_eq!(
         run_of(&list, "20260101T120000.000Z")["version"],
