@@ -299,7 +299,7 @@ async fn dashboard_in_headless_chromium() {
         let c = chart(&b, css).await;
         assert!(c.circles >= trend_rows.len(), "{css}: {} points", c.circles);
         assert!(
-            c.texts.iter().any(|t| t == "unknown"),
+            c.texts.iter().any(|t| t.trim() == "unknown"),
             "{css}: legend {:?}",
             c.texts
         );

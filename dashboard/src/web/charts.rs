@@ -299,9 +299,9 @@ pub fn by_version(title: &str, y_desc: &str, versions: &[String], points: &[Tren
         let top = points
             .iter()
             .flat_map(|p| p.value.into_iter().chain(p.band.map(|b| b.1)))
-            .fold(0.0, f64::max)
-            .max(1e-9)
-            * 1.15;
+            .fold(0.0, f64::max);
+        // All zero (a 1-node broadcast's stable latency): an axis up to 1, not to 1e-9.
+        let top = if top > 0.0 { top * 1.15 } else { 1.0 };
         let mut chart = ChartBuilder::on(area)
             .margin(12)
             .x_label_area_size(38)
