@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::analysis::{history, messages};
+use crate::identity::{test_id, version};
 use crate::index::{Index, IngestedRun};
 use crate::rundir::files::{read_capped, read_head, read_tail, Capped};
 use crate::rundir::scan::{self, RunDir};
@@ -74,6 +75,9 @@ fn read_parts(dir: &RunDir, limits: Limits) -> (RunSummary, Option<history::Hist
     if s.node_count.is_none() {
         s.node_count = count_node_logs(path);
     }
+    let versions = version::read(path);
+    s.problems.extend(versions.problems.iter().cloned());
+    s.versions = versions;
     (s, history)
 }
 
@@ -84,6 +88,13 @@ fn read_log(s: &mut RunSummary, path: &Path) {
         if let Some(cmd) = &s.command_line {
             s.node_count = jepsen_log::node_count(cmd);
             s.nemesis = jepsen_log::nemesis(cmd);
+            let test = test_id::parse(cmd);
+            for u in &test.unknown {
+                s.problems.push(format!(
+                    "command line: {u} (kept as written in the run's test)"
+                ));
+            }
+            s.test = Some(test);
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod identity;
 pub mod index;
 pub mod ingest;
 pub mod rundir;

@@ -1,8 +1,8 @@
 //! The dashboard in a real browser: the `dashboard` binary serves a copy of the shared
 //! fixture store, headless Chromium (through chromedriver) goes runs list → a run → compare
-//! with the previous run → trend → a filtered list → another run, checking the tables, that
-//! every chart is decoded and really drawn, and that the console stays free of errors. A
-//! full-page screenshot of each page is kept under `target/browser-artifacts/`.
+//! with the previous run → the trend of its test → a filtered list → another run, checking
+//! the tables, that every chart is decoded and really drawn, and that the console stays free
+//! of errors. A full-page screenshot of each page is kept under `target/browser-artifacts/`.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium chromium-driver`). Without them the
 //! test fails under `CI=true` and prints a NOTICE and passes elsewhere.
@@ -147,6 +147,21 @@ async fn dashboard_in_headless_chromium() {
         )
         .await;
     assert_eq!(count, format!("{} runs", runs.len()));
+    // Every row names its test (or says it is unknown) and its version.
+    let cells: Vec<(String, String)> = b
+        .js(
+            "return [...document.querySelectorAll('#runs tbody tr.run')]
+                      .map(r => [r.querySelector('td.test').textContent.trim(),
+                                 r.querySelector('td.version-cell').textContent.trim()]);",
+            vec![],
+        )
+        .await;
+    assert_eq!(cells.len(), runs.len());
+    assert!(
+        cells.iter().all(|(t, v)| !t.is_empty() && v == "unknown"),
+        "{cells:?}"
+    );
+    assert!(cells.iter().any(|(t, _)| t.starts_with("3b")), "{cells:?}");
     b.assert_clean_console("runs list");
     shots.push(b.screenshot("01-runs").await);
 
@@ -221,33 +236,73 @@ async fn dashboard_in_headless_chromium() {
     b.assert_clean_console("compare");
     shots.push(b.screenshot("03-compare").await);
 
-    // 4. Trend of broadcast, reached through the navigation bar.
+    // 4. Trend of the newest broadcast run's test, reached through the navigation bar and
+    //    the broadcast tests: its runs, each version named, a chart per figure.
+    let test_key = dash.json(&format!("/api/runs/{}", common::enc_path(newer)))["run"]["test_key"]
+        .as_str()
+        .expect("the newest broadcast run has a test")
+        .to_string();
     b.click("#nav a[href=\"/trend\"]", "trend").await;
     b.click(
         "#trend-workloads a[href=\"/trend?workload=broadcast\"]",
         "trend",
     )
     .await;
+    let listed_tests: Vec<String> = b
+        .js(
+            "return [...document.querySelectorAll('#trend-tests tr.test')].map(r => r.dataset.test);",
+            vec![],
+        )
+        .await;
+    assert!(
+        listed_tests.contains(&test_key),
+        "{test_key:?} not among the broadcast tests {listed_tests:?}"
+    );
+    assert!(
+        listed_tests.iter().all(|t| t.starts_with("-w broadcast ")),
+        "{listed_tests:?}"
+    );
+    let row_link = format!("#trend-tests tr.test[data-test=\"{test_key}\"] a.test-link");
+    b.click(&row_link, "trend").await;
     let trend_rows: Vec<String> = b
         .js(
             "return [...document.querySelectorAll('#trend-table tr.run')].map(r => r.dataset.runId);",
             vec![],
         )
         .await;
-    let mut sorted_rows = trend_rows.clone();
-    sorted_rows.sort();
-    let mut want_broadcast: Vec<String> = broadcast.iter().map(|s| s.to_string()).collect();
-    want_broadcast.sort();
-    assert_eq!(sorted_rows, want_broadcast, "trend table rows");
-    for css in ["#trend-mpo", "#trend-latency"] {
+    let mut want_runs: Vec<String> = Vec::new();
+    for (id, _) in &listed {
+        let j = dash.json(&format!("/api/runs/{}", common::enc_path(id)));
+        if j["run"]["test_key"].as_str() == Some(test_key.as_str()) {
+            want_runs.push(id.clone());
+        }
+    }
+    want_runs.reverse();
+    assert_eq!(trend_rows, want_runs, "trend table rows, oldest first");
+    assert!(trend_rows.contains(newer));
+    let versions: Vec<String> = b
+        .js(
+            "return [...document.querySelectorAll('#trend-versions li.version .version-name')].map(e => e.textContent);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        versions,
+        vec!["unknown".to_string()],
+        "fixture nodes name no version"
+    );
+    for css in [
+        "#trend-stable-p99",
+        "#trend-mpo-servers",
+        "#trend-availability",
+    ] {
         let c = chart(&b, css).await;
+        assert!(c.circles >= trend_rows.len(), "{css}: {} points", c.circles);
         assert!(
-            c.lines(3).iter().any(|s| s.points == broadcast.len()),
-            "{css}: no line through the {} runs: {:?}",
-            broadcast.len(),
-            c.series
+            c.texts.iter().any(|t| t.trim() == "unknown"),
+            "{css}: legend {:?}",
+            c.texts
         );
-        assert!(c.circles >= broadcast.len(), "{css}: {} points", c.circles);
     }
     b.assert_clean_console("trend");
     shots.push(b.screenshot("04-trend").await);

@@ -246,8 +246,36 @@ async fn no_server_error_anywhere() {
     }
     for w in &workloads {
         uris.push(format!("/trend?workload={}", enc(w)));
-        uris.push(format!("/trend/chart/msgs-per-op.svg?workload={}", enc(w)));
-        uris.push(format!("/trend/chart/latency.svg?workload={}", enc(w)));
+        uris.push(format!("/?workload={}", enc(w)));
+    }
+    // The trend of every test, and every chart its page shows.
+    let list = get_json(&app, "/api/runs").await;
+    let mut tests: Vec<String> = list["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["test_key"].as_str().map(str::to_string))
+        .collect();
+    tests.sort();
+    tests.dedup();
+    assert!(tests.len() >= 15, "{} tests", tests.len());
+    for t in &tests {
+        let page = format!("/trend?test={}", enc(t));
+        let body = get(&app, &page).await.body;
+        let charts: Vec<String> = body
+            .split("src=\"/trend/chart/")
+            .skip(1)
+            .map(|rest| {
+                format!(
+                    "/trend/chart/{}",
+                    rest.split('"').next().unwrap().replace("&amp;", "&")
+                )
+            })
+            .collect();
+        assert_eq!(charts.len(), 5, "{page}: {charts:?}");
+        uris.push(page);
+        uris.push(format!("/?test={}", enc(t)));
+        uris.extend(charts);
     }
     assert!(uris.len() > 400, "{} uris", uris.len());
     for uri in &uris {

@@ -1,6 +1,7 @@
 //! A run of the embedded harness in the dashboard: its `messages.svg` gives the run page the
 //! same message counts (by type, by node) as a real Maelstrom run's, and they agree with the
-//! run's own `:net` figures.
+//! run's own `:net` figures. Its test is read from the harness's own command line, and its
+//! version from the nodes' first log line: the build's version, never "unknown".
 
 use std::process::Command;
 
@@ -37,6 +38,20 @@ async fn harness_runs_get_message_counts() {
     assert_eq!(runs.len(), 1, "{runs:?}");
     let r = &runs[0];
     let j = get_json(&app, &format!("/api/runs/{}", enc_path(&r.id))).await;
+    // The harness's command line names the same test as Maelstrom's spelling of it.
+    let same = glomers_dashboard::identity::test_id::parse(
+        "lein run test --rate 10 --latency 5 -w broadcast --node-count 3 --time-limit 2 \
+         --bin /elsewhere/broadcast --recovery-time 0.5 --concurrency 1n",
+    );
+    assert_eq!(j["test"]["key"], same.key.as_str(), "{}", j["test"]);
+    assert_eq!(j["test"]["bin"], "broadcast");
+    let version = j["version"].as_str().unwrap();
+    assert!(
+        glomers_dashboard::identity::version::well_formed(version),
+        "the nodes' version line was read: {version:?} ({})",
+        j["node_versions"]
+    );
+    assert_eq!(j["node_versions"]["nodes"].as_array().unwrap().len(), 3);
     let m = &j["summary"]["messages"];
     let by_type = m["by_type"].as_array().expect("message counts by type");
     let servers: u64 = by_type

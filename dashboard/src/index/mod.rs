@@ -56,6 +56,40 @@ pub struct RunRow {
     pub present: bool,
     pub ingested_at_ms: i64,
     pub ingest_ms: f64,
+    /// The run's test ([`crate::identity::test_id`]); `None` without a command line.
+    pub test_key: Option<String>,
+    /// Its challenge id or short form.
+    pub test_name: Option<String>,
+    /// The node binary's file name.
+    pub test_bin: Option<String>,
+    /// The version every node named in its first log line.
+    pub node_version: Option<String>,
+    /// A version given by hand; used instead of the nodes' version.
+    pub label: Option<String>,
+}
+
+/// What the pages call a run whose version is unknown.
+pub const UNKNOWN_VERSION: &str = "unknown";
+
+impl RunRow {
+    /// The version the run is grouped and judged by: its label, else its nodes' version.
+    pub fn version(&self) -> Option<&str> {
+        self.label.as_deref().or(self.node_version.as_deref())
+    }
+
+    /// The version as shown: `unknown` when there is none.
+    pub fn version_shown(&self) -> &str {
+        self.version().unwrap_or(UNKNOWN_VERSION)
+    }
+
+    /// The test as lists show it: `3d · broadcast`, or `unknown`.
+    pub fn test_label(&self) -> String {
+        match (&self.test_name, &self.test_bin) {
+            (Some(n), Some(b)) => format!("{n} · {b}"),
+            (Some(n), None) => n.clone(),
+            _ => "unknown".into(),
+        }
+    }
 }
 
 /// Why the index failed.
@@ -64,7 +98,8 @@ pub type Result<T> = std::result::Result<T, rusqlite::Error>;
 const ROW_COLUMNS: &str = "id, workload, dir_name, start, start_ms, node_count, nemesis, verdict, \
      msgs_per_op_servers, msgs_per_op_all, stable_p50, stable_p99, stable_max, op_p50, op_p99, \
      op_max, key_figure, op_count, ok_count, fail_count, info_count, availability, problems, \
-     present, ingested_at_ms, ingest_ms";
+     present, ingested_at_ms, ingest_ms, test_key, test_name, test_bin, node_version, \
+     (SELECT label FROM run_labels WHERE run_id = runs.id)";
 
 fn row_of(r: &Row) -> rusqlite::Result<RunRow> {
     let verdict: String = r.get(7)?;
@@ -95,6 +130,11 @@ fn row_of(r: &Row) -> rusqlite::Result<RunRow> {
         present: r.get(23)?,
         ingested_at_ms: r.get(24)?,
         ingest_ms: r.get(25)?,
+        test_key: r.get(26)?,
+        test_name: r.get(27)?,
+        test_bin: r.get(28)?,
+        node_version: r.get(29)?,
+        label: r.get(30)?,
     })
 }
 
@@ -154,8 +194,9 @@ impl Index {
              nemesis, command_line, verdict, msgs_per_op_servers, msgs_per_op_all, stable_p50, \
              stable_p99, stable_max, op_p50, op_p99, op_max, key_figure, op_count, ok_count, \
              fail_count, info_count, availability, problems, present, fingerprint, ingested_at_ms, \
-             ingest_ms, summary_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-             ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, 1, ?26, ?27, ?28, ?29)",
+             ingest_ms, summary_json, test_key, test_name, test_bin, node_version) VALUES (?1, ?2, \
+             ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
+             ?21, ?22, ?23, ?24, ?25, 1, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)",
             params![
                 s.id,
                 s.workload,
@@ -186,6 +227,10 @@ impl Index {
                 now_ms,
                 run.ingest_ms,
                 summary_json,
+                s.test.as_ref().map(|t| &t.key),
+                s.test.as_ref().map(|t| &t.name),
+                s.test.as_ref().and_then(|t| t.bin.as_ref()),
+                s.versions.version,
             ],
         )?;
         tx.execute("DELETE FROM run_ops WHERE run_id = ?1", params![s.id])?;
@@ -225,6 +270,32 @@ impl Index {
         let mut st = conn.prepare_cached(&sql)?;
         let rows = st.query_map(params![workload], row_of)?;
         rows.collect()
+    }
+
+    /// Every run of one test, oldest first.
+    pub fn list_test(&self, test_key: &str) -> Result<Vec<RunRow>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM runs WHERE test_key = ?1 ORDER BY start_ms ASC, id ASC"
+        );
+        let mut st = conn.prepare_cached(&sql)?;
+        let rows = st.query_map(params![test_key], row_of)?;
+        rows.collect()
+    }
+
+    /// Gives a run a version label by hand (`None` or blank removes it). Labels are kept
+    /// apart from the run rows: a rescan, a re-read or a rebuild keeps them.
+    pub fn set_label(&self, run_id: &str, label: Option<&str>, now_ms: i64) -> Result<()> {
+        let conn = self.conn();
+        match label.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(l) => conn.execute(
+                "INSERT INTO run_labels (run_id, label, set_at_ms) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (run_id) DO UPDATE SET label = ?2, set_at_ms = ?3",
+                params![run_id, l, now_ms],
+            )?,
+            None => conn.execute("DELETE FROM run_labels WHERE run_id = ?1", params![run_id])?,
+        };
+        Ok(())
     }
 
     /// One run's row.

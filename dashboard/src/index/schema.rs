@@ -95,6 +95,21 @@ const MIGRATIONS: &[&str] = &[
         time_ms INTEGER,
         PRIMARY KEY (source_id, name, labels)
     ) WITHOUT ROWID;",
+    // 3: each run's test and the version its nodes named; labels given by hand. Labels live
+    // in their own table keyed by run id, not tied to `runs` rows: re-reading a run, a
+    // rescan or a rebuild of the run tables never drops them. Clearing the fingerprints makes
+    // the next scan read every run again, filling the new columns.
+    "ALTER TABLE runs ADD COLUMN test_key TEXT;
+    ALTER TABLE runs ADD COLUMN test_name TEXT;
+    ALTER TABLE runs ADD COLUMN test_bin TEXT;
+    ALTER TABLE runs ADD COLUMN node_version TEXT;
+    CREATE INDEX runs_by_test ON runs (test_key, start_ms);
+    CREATE TABLE IF NOT EXISTS run_labels (
+        run_id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        set_at_ms INTEGER NOT NULL
+    );
+    UPDATE runs SET fingerprint = '';",
 ];
 
 /// Brings the schema up to date.

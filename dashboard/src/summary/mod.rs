@@ -170,6 +170,12 @@ pub struct RunSummary {
     /// Message counts from `messages.svg`, when the run has one.
     #[serde(default)]
     pub messages: Option<crate::analysis::messages::MessageStats>,
+    /// The run's test, from its command line; `None` without one.
+    #[serde(default)]
+    pub test: Option<crate::identity::test_id::TestIdentity>,
+    /// The versions its node logs name.
+    #[serde(default)]
+    pub versions: crate::identity::version::NodeVersions,
 }
 
 impl RunSummary {
@@ -203,6 +209,8 @@ impl RunSummary {
             crash: None,
             problems: Vec::new(),
             messages: None,
+            test: None,
+            versions: Default::default(),
         }
     }
 }

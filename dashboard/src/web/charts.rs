@@ -1,6 +1,6 @@
 //! Charts, drawn on the server with plotters as SVG: latency over time and throughput over
-//! time for a run (partition windows shaded), latency CDFs of two runs overlaid, and a
-//! workload's figures across runs. A chart that cannot be drawn becomes an SVG saying why.
+//! time for a run (partition windows shaded), latency CDFs of two runs overlaid, and one
+//! figure of a test across its runs, coloured by version with the judging band shaded. A chart that cannot be drawn becomes an SVG saying why.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -9,8 +9,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::Deserialize;
 
+use super::trend_page::{TestTrend, TrendQuery};
 use super::{lookup, lookup_id, AppError, AppResult, AppState};
 use crate::analysis::history::HistoryAnalysis;
+use crate::analysis::regression;
 use crate::index::RunRow;
 
 const SIZE: (u32, u32) = (900, 420);
@@ -259,26 +261,52 @@ pub fn cdf_overlay(runs: &[(String, Vec<(f64, f64)>)]) -> String {
     })
 }
 
-/// Several named series over the runs of a workload (x = run number in start order).
-pub fn across_runs(title: &str, y_desc: &str, series: &[(String, Vec<Option<f64>>)]) -> String {
+/// Grey for runs of an unknown version.
+const UNKNOWN_GREY: RGBColor = RGBColor(0x9a, 0xa0, 0xa6);
+
+/// The colour of the `i`-th version of a test (grey for `unknown`).
+pub fn version_color(i: usize, version: &str) -> RGBColor {
+    if version == crate::index::UNKNOWN_VERSION {
+        UNKNOWN_GREY
+    } else {
+        color(i)
+    }
+}
+
+/// [`version_color`] as CSS, for the page's legend.
+pub fn version_color_css(i: usize, version: &str) -> String {
+    let RGBColor(r, g, b) = version_color(i, version);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// One run on a trend chart.
+#[derive(Debug, Clone)]
+pub struct TrendPoint {
+    pub value: Option<f64>,
+    /// Index into the version names (its colour).
+    pub version: usize,
+    /// The band the run was judged against on this figure.
+    pub band: Option<(f64, f64)>,
+    pub regressed: bool,
+}
+
+/// One figure over a test's runs in start order (x = run number): a grey line through every
+/// run, points coloured by version, the band each run was judged against shaded in its
+/// version's colour, regressed runs ringed in red.
+pub fn by_version(title: &str, y_desc: &str, versions: &[String], points: &[TrendPoint]) -> String {
     render(title, |area| {
-        let n = series
+        let n = points.len().max(1);
+        let top = points
             .iter()
-            .map(|(_, v)| v.len())
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let y_max = series
-            .iter()
-            .flat_map(|(_, v)| v.iter().flatten())
-            .fold(0.0, |a: f64, b| a.max(*b))
-            .max(1e-9)
-            * 1.15;
+            .flat_map(|p| p.value.into_iter().chain(p.band.map(|b| b.1)))
+            .fold(0.0, f64::max);
+        // All zero (a 1-node broadcast's stable latency): an axis up to 1, not to 1e-9.
+        let top = if top > 0.0 { top * 1.15 } else { 1.0 };
         let mut chart = ChartBuilder::on(area)
             .margin(12)
             .x_label_area_size(38)
             .y_label_area_size(64)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..y_max)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -294,32 +322,54 @@ pub fn across_runs(title: &str, y_desc: &str, series: &[(String, Vec<Option<f64>
             })
             .draw()
             .map_err(err)?;
-        for (i, (label, values)) in series.iter().enumerate() {
-            let c = color(i);
-            let pts: Vec<(f64, f64)> = values
+        let col = |v: usize| version_color(v, versions.get(v).map_or("", String::as_str));
+        chart
+            .draw_series(points.iter().enumerate().filter_map(|(x, p)| {
+                let (lo, hi) = p.band?;
+                let x = x as f64;
+                Some(Rectangle::new(
+                    [(x - 0.5, lo.max(0.0)), (x + 0.5, hi.min(top))],
+                    col(p.version).mix(0.15).filled(),
+                ))
+            }))
+            .map_err(err)?;
+        let line: Vec<(f64, f64)> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(x, p)| p.value.map(|v| (x as f64, v)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(line, UNKNOWN_GREY.mix(0.6).stroke_width(1)))
+            .map_err(err)?;
+        for (vi, name) in versions.iter().enumerate() {
+            let c = col(vi);
+            let pts: Vec<(f64, f64)> = points
                 .iter()
                 .enumerate()
-                .filter_map(|(x, v)| v.map(|v| (x as f64, v)))
+                .filter(|(_, p)| p.version == vi)
+                .filter_map(|(x, p)| p.value.map(|v| (x as f64, v)))
                 .collect();
             if pts.is_empty() {
                 continue;
             }
             chart
-                .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+                .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))
                 .map_err(err)?
-                .label(label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
-                });
-            chart
-                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))
-                .map_err(err)?;
+                .label(name.clone())
+                .legend(move |(x, y)| Circle::new((x, y), 4, c.filled()));
         }
+        chart
+            .draw_series(points.iter().enumerate().filter_map(|(x, p)| {
+                let v = p.value.filter(|_| p.regressed)?;
+                Some(Circle::new((x as f64, v), 8, FAIL.stroke_width(2)))
+            }))
+            .map_err(err)?;
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .label_font((FONT, 13))
+            .position(SeriesLabelPosition::UpperLeft)
             .draw()
             .map_err(err)?;
         Ok(())
@@ -363,7 +413,7 @@ pub struct PairQuery {
     pub b: Option<String>,
 }
 
-/// A short legend label for a run.
+/// A short legend label for a run: workload, start and version.
 pub fn run_label(r: &RunRow) -> String {
     let when = r
         .start
@@ -371,7 +421,12 @@ pub fn run_label(r: &RunRow) -> String {
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| r.dir_name.clone());
-    format!("{} {}", r.workload, when)
+    format!(
+        "{} {} ({})",
+        r.test_name.as_deref().unwrap_or(&r.workload),
+        when,
+        super::regress::short_version(r.version_shown())
+    )
 }
 
 /// `/compare/chart/cdf.svg?a=<id>&b=<id>`
@@ -404,71 +459,46 @@ pub async fn compare_chart(
     Ok(svg_response(svg))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TrendQuery {
-    pub workload: Option<String>,
-}
-
-/// `/trend/chart/{msgs-per-op,latency}.svg?workload=<w>`
+/// `/trend/chart/<figure>.svg?test=<key>`: one figure of [`crate::analysis::regression`]
+/// (`stable-p99`, `op-p50`, `mpo-servers`, `availability`, ...) across a test's runs.
 pub async fn trend_chart(
     State(state): State<AppState>,
     Path(chart): Path<String>,
     Query(q): Query<TrendQuery>,
 ) -> AppResult<Response> {
-    let workload = q
-        .workload
-        .ok_or_else(|| AppError::bad_request("give ?workload=<name>"))?;
-    let mut rows = state.index.list(Some(&workload))?;
-    if rows.is_empty() {
-        return Err(AppError::not_found("no runs of that workload"));
-    }
-    rows.reverse();
-    let svg = tokio::task::spawn_blocking(move || match chart.as_str() {
-        "msgs-per-op.svg" => Ok(across_runs(
-            "Messages per op",
-            "msgs/op",
-            &[
-                (
-                    ":servers".into(),
-                    rows.iter().map(|r| r.msgs_per_op_servers).collect(),
-                ),
-                (
-                    ":all".into(),
-                    rows.iter().map(|r| r.msgs_per_op_all).collect(),
-                ),
-            ],
-        )),
-        "latency.svg" => {
-            let stable = rows.iter().any(|r| r.stable_p50_ms.is_some());
-            let series: Vec<(String, Vec<Option<f64>>)> = if stable {
-                vec![
-                    (
-                        "stable p50".into(),
-                        rows.iter().map(|r| r.stable_p50_ms).collect(),
-                    ),
-                    (
-                        "stable p99".into(),
-                        rows.iter().map(|r| r.stable_p99_ms).collect(),
-                    ),
-                    (
-                        "stable max".into(),
-                        rows.iter().map(|r| r.stable_max_ms).collect(),
-                    ),
-                    ("op p99".into(), rows.iter().map(|r| r.op_p99_ms).collect()),
-                ]
-            } else {
-                vec![
-                    ("op p50".into(), rows.iter().map(|r| r.op_p50_ms).collect()),
-                    ("op p99".into(), rows.iter().map(|r| r.op_p99_ms).collect()),
-                    ("op max".into(), rows.iter().map(|r| r.op_max_ms).collect()),
-                ]
-            };
-            Ok(across_runs("Latency quantiles", "ms", &series))
-        }
-        _ => Err(AppError::not_found("no such chart")),
+    let key = q
+        .test
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::bad_request("give ?test=<test key> (see /trend)"))?;
+    let name = chart
+        .strip_suffix(".svg")
+        .ok_or_else(|| AppError::not_found("no such chart"))?;
+    let t = TestTrend::load(&state, &key)?;
+    let figure = *t
+        .figures
+        .iter()
+        .find(|f| f.key == name)
+        .ok_or_else(|| AppError::not_found("no such chart for this test"))?;
+    let points: Vec<TrendPoint> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let judged = t.judged.get(&r.id).and_then(|j| j.judged());
+            let fv = judged.and_then(|j| j.figures.iter().find(|f| f.figure == figure.key));
+            TrendPoint {
+                value: regression::value(r, figure.key),
+                version: t.version_index(r),
+                band: fv.map(|f| (f.band.lo, f.band.hi)),
+                regressed: fv.is_some_and(|f| f.place == regression::Place::Regressed),
+            }
+        })
+        .collect();
+    let versions = t.versions.clone();
+    let svg = tokio::task::spawn_blocking(move || {
+        by_version(figure.label, figure.unit, &versions, &points)
     })
     .await
-    .map_err(AppError::internal)??;
+    .map_err(AppError::internal)?;
     Ok(svg_response(svg))
 }
 
@@ -506,7 +536,28 @@ mod tests {
         assert!(latency_over_time(&h).starts_with("<svg"));
         assert!(throughput_over_time(&h).starts_with("<svg"));
         assert!(cdf_overlay(&[("a".into(), vec![])]).starts_with("<svg"));
-        assert!(across_runs("t", "y", &[("s".into(), vec![None, Some(1.0)])]).starts_with("<svg"));
+        let p = |value, version, regressed| TrendPoint {
+            value,
+            version,
+            band: Some((1.0, 2.0)),
+            regressed,
+        };
+        let svg = by_version(
+            "t",
+            "y",
+            &["v1".into(), "unknown".into()],
+            &[
+                p(None, 0, false),
+                p(Some(1.0), 0, false),
+                p(Some(3.0), 1, true),
+            ],
+        );
+        assert!(svg.starts_with("<svg") && svg.contains("\nv1\n"), "{svg}");
+        assert!(
+            svg.contains("stroke=\"#CF222E\""),
+            "regressed run ringed: {svg}"
+        );
+        assert!(by_version("t", "y", &[], &[]).starts_with("<svg"));
         assert!(message("nothing to draw").contains("nothing to draw"));
     }
 }

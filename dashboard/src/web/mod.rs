@@ -10,6 +10,7 @@ pub mod layout;
 pub mod metrics;
 pub mod otlp;
 pub mod raw;
+pub mod regress;
 pub mod run_page;
 pub mod run_telemetry;
 pub mod runs_page;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(runs_page::handler))
         .route("/run/{workload}/{run}", get(run_page::handler))
+        .route("/run/{workload}/{run}/label", post(run_page::set_label))
         .route(
             "/run/{workload}/{run}/chart/{chart}",
             get(charts::run_chart),
@@ -173,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::handler))
         .route("/api/runs", get(api::list))
         .route("/api/runs/{workload}/{run}", get(api::one))
+        .route("/api/runs/{workload}/{run}/label", post(api::set_label))
         .route("/api/workloads", get(api::workloads))
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/traces", post(otlp::traces))

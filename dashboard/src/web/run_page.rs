@@ -1,15 +1,19 @@
 //! The run page (`/run/<workload>/<folder>`): verdict and the evidence behind it, the figures,
 //! latency and throughput over time with partition windows shaded, counts by `:f`, node logs
 //! (tails and links), node telemetry (figures and a span waterfall, `?trace=<id>`), raw
-//! files, and a link to compare with the previous run.
+//! files, and a link to compare with the previous run. Its test, version and regression
+//! verdict head the page, with a form (a plain POST) to give the run a version label.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
+use axum::response::Redirect;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::format::{self, encode_path};
-use super::{layout, lookup, run_telemetry, AppError, AppResult, AppState};
+use super::{api, layout, lookup, regress, run_telemetry, AppError, AppResult, AppState};
 use crate::analysis::history::HistoryAnalysis;
+use crate::analysis::regression::{Judgement, Place};
+use crate::index::RunRow;
 use crate::rundir::files::{list_files, read_tail, FileEntry};
 use crate::summary::RunSummary;
 use crate::telemetry;
@@ -315,6 +319,98 @@ fn raw_files(id: &str, files: &[FileEntry]) -> Markup {
     }
 }
 
+/// Test, version, label form and regression verdict.
+fn identity(s: &RunSummary, row: &RunRow, j: Option<&Judgement>) -> Markup {
+    let label_action = format!("{}/label", format::run_href(&s.id));
+    html! {
+        section #identity {
+            table #identity-table {
+                tr { th { "Test" } td #test {
+                    (regress::test_cell(row))
+                    @match &s.test {
+                        Some(t) => {
+                            @if t.challenge.is_some() { " " span.muted { "(fly.io challenge " (t.name) ")" } }
+                            div.mono.muted #test-key { (t.key) }
+                            @if !t.unknown.is_empty() {
+                                ul #test-unknown.problems { @for u in &t.unknown { li { (u) } } }
+                            }
+                        }
+                        None => { " " span.muted { "(no command line in jepsen.log, so the flags, binary and words are unknown)" } },
+                    }
+                } }
+                tr { th { "Version" } td #version {
+                    (regress::version_cell(row))
+                    @if !s.versions.nodes.is_empty() {
+                        " " span.muted #node-versions {
+                            "(" (s.versions.nodes.len()) " node log(s) name a version"
+                            @if s.versions.version.is_none() { ", not all the same" }
+                            ")"
+                        }
+                    } @else {
+                        " " span.muted { "(no node log names a version)" }
+                    }
+                    form #label-form method="post" action=(label_action) {
+                        label { "Label " input #label-input type="text" name="label" maxlength=(api::MAX_LABEL) value=[row.label.as_deref()] placeholder="e.g. before-batching"; }
+                        " " button type="submit" { "Save label" }
+                        span.muted { " A label is used as the run's version (blank removes it)." }
+                    }
+                } }
+                tr { th { "Regression" } td #regression {
+                    (regress::badge(&s.id, j))
+                    @match j {
+                        Some(Judgement::NotJudged { reason }) => { " " span.muted #not-judged { (reason) } },
+                        Some(Judgement::Regressed(r) | Judgement::Ok(r)) => {
+                            " " span.muted { "judged against " span #previous-version { (r.previous_version) } }
+                            @if !r.figures.is_empty() {
+                                table #regression-figures {
+                                    tr { th { "figure" } th.num { "this run" } th.num { "band low" } th.num { "median" } th.num { "band high" } th.num { "baseline runs" } th { "" } }
+                                    @for f in &r.figures {
+                                        tr data-figure=(f.figure) class=[(f.place == Place::Regressed).then_some("worse")] {
+                                            td { (f.label) }
+                                            td.num data-value=(f.value) { (format::num(Some(f.value), 3)) }
+                                            td.num { (format::num(Some(f.band.lo), 3)) }
+                                            td.num { (format::num(Some(f.band.median), 3)) }
+                                            td.num { (format::num(Some(f.band.hi), 3)) }
+                                            td.num { (f.band.runs) }
+                                            td { (format!("{:?}", f.place).to_lowercase()) }
+                                        }
+                                    }
+                                }
+                            }
+                        },
+                        None => {},
+                    }
+                } }
+            }
+        }
+    }
+}
+
+/// Form body of `POST /run/<workload>/<folder>/label`.
+#[derive(Debug, Deserialize)]
+pub struct LabelForm {
+    pub label: Option<String>,
+}
+
+/// Sets (or, blank, removes) a run's label from the page's form, then shows the run again.
+pub async fn set_label(
+    State(state): State<AppState>,
+    Path((workload, run)): Path<(String, String)>,
+    form: Result<Form<LabelForm>, axum::extract::rejection::FormRejection>,
+) -> AppResult<Redirect> {
+    let row = lookup(&state, &workload, &run)?;
+    let Form(f) = form
+        .map_err(|e| AppError::bad_request(format!("expected a form with a label field: {e}")))?;
+    let label = api::clean_label(f.label.as_deref())?;
+    state
+        .index
+        .set_label(&row.id, label.as_deref(), api::now_ms())?;
+    Ok(Redirect::to(&format!(
+        "{}#identity",
+        format::run_href(&row.id)
+    )))
+}
+
 /// Query of the run page: `?trace=<32 hex>` picks the trace drawn in the waterfall.
 #[derive(Debug, Default, Deserialize)]
 pub struct RunQuery {
@@ -339,6 +435,7 @@ pub async fn handler(
         .ok_or_else(|| AppError::not_found("run summary missing"))?;
     let history = state.index.history(&row.id)?;
     let previous = state.index.previous(&row.id)?;
+    let judged = regress::judge_run_test(&state.index, &row)?;
     let index = state.index.clone();
     let page = tokio::task::spawn_blocking(move || {
         let tel = run_telemetry::load(&index, &row.id, trace.as_deref()).map_err(AppError::from)?;
@@ -352,8 +449,10 @@ pub async fn handler(
                     a #compare-previous href=(format::compare_href(p, &s.id)) { "Compare with the previous " (s.workload) " run" }
                     " · "
                 }
-                a href={ "/trend?workload=" (format::encode(&s.workload)) } { "Trend of " (s.workload) }
-                " · "
+                @if let Some(k) = &row.test_key {
+                    a #trend-link href=(regress::trend_href(k)) { "Trend of this test" }
+                    " · "
+                }
                 a href={ "/api/runs/" (encode_path(&s.id)) } { "JSON" }
                 @if !row.present { " · " span.gone { "this folder is no longer in the store" } }
             }
@@ -362,6 +461,7 @@ pub async fn handler(
                     ul.problems { @for p in &s.problems { li { (p) } } }
                 }
             }
+            (identity(s, &row, judged.get(&row.id)))
             section #command-line {
                 h2 { "Command line" }
                 @match &s.command_line {

@@ -1,15 +1,17 @@
-//! The runs list (`/`): one row per indexed run, filtered by workload and verdict and sorted
-//! by any column; the verdict is coloured and each figure carries its exact value in
-//! `data-value`.
+//! The runs list (`/`): one row per indexed run with its test, version and regression badge,
+//! filtered by workload, test and verdict and sorted by any column; the verdict is coloured
+//! and each figure carries its exact value in `data-value`.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::format::{self, encode};
-use super::{layout, AppResult, AppState};
+use super::{layout, regress, AppResult, AppState};
+use crate::analysis::regression::Judgement;
 use crate::index::RunRow;
 use crate::summary::Verdict;
 
@@ -17,6 +19,8 @@ use crate::summary::Verdict;
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     pub workload: Option<String>,
+    /// A test key (`TestIdentity::key`).
+    pub test: Option<String>,
     pub verdict: Option<String>,
     pub sort: Option<String>,
     pub dir: Option<String>,
@@ -25,7 +29,9 @@ pub struct ListQuery {
 /// Sortable columns: (key, header, numeric).
 const COLUMNS: &[(&str, &str, bool)] = &[
     ("workload", "Workload", false),
+    ("test", "Test", false),
     ("start", "Start", false),
+    ("version", "Version", false),
     ("nodes", "Nodes", true),
     ("nemesis", "Nemesis", false),
     ("verdict", "Verdict", false),
@@ -37,6 +43,7 @@ const COLUMNS: &[(&str, &str, bool)] = &[
     ("key", "Key figure", false),
     ("ops", "Ops", true),
     ("availability", "Availability", true),
+    ("regression", "Regression", false),
 ];
 
 fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
@@ -58,10 +65,18 @@ pub fn shown_latency(r: &RunRow) -> (Option<f64>, Option<f64>, Option<f64>, bool
     }
 }
 
-fn sort_rows(rows: &mut [RunRow], key: &str, desc: bool) {
+fn sort_rows(rows: &mut [RunRow], key: &str, desc: bool, judged: &HashMap<String, Judgement>) {
+    let rank = |r: &RunRow| match judged.get(&r.id) {
+        Some(Judgement::Regressed(_)) => 0,
+        Some(Judgement::Ok(_)) => 1,
+        _ => 2,
+    };
     rows.sort_by(|a, b| {
         let o = match key {
             "workload" => a.workload.cmp(&b.workload),
+            "test" => cmp_opt(a.test_name.as_ref(), b.test_name.as_ref()),
+            "version" => cmp_opt(a.version(), b.version()),
+            "regression" => rank(a).cmp(&rank(b)),
             "nodes" => cmp_opt(a.node_count, b.node_count),
             "nemesis" => cmp_opt(a.nemesis.as_ref(), b.nemesis.as_ref()),
             "verdict" => a.verdict.badness().cmp(&b.verdict.badness()),
@@ -81,11 +96,17 @@ fn sort_rows(rows: &mut [RunRow], key: &str, desc: bool) {
 }
 
 /// The rows a query selects, sorted.
-pub fn select(rows: Vec<RunRow>, q: &ListQuery) -> Vec<RunRow> {
+pub fn select(
+    rows: Vec<RunRow>,
+    q: &ListQuery,
+    judged: &HashMap<String, Judgement>,
+) -> Vec<RunRow> {
     let verdict = q.verdict.as_deref().and_then(Verdict::parse);
+    let test = q.test.as_deref().filter(|t| !t.is_empty());
     let mut rows: Vec<RunRow> = rows
         .into_iter()
         .filter(|r| verdict.is_none_or(|v| r.verdict == v))
+        .filter(|r| test.is_none_or(|t| r.test_key.as_deref() == Some(t)))
         .collect();
     let key = q.sort.as_deref().unwrap_or("start");
     let desc = match q.dir.as_deref() {
@@ -93,7 +114,7 @@ pub fn select(rows: Vec<RunRow>, q: &ListQuery) -> Vec<RunRow> {
         Some("desc") => true,
         _ => key == "start",
     };
-    sort_rows(&mut rows, key, desc);
+    sort_rows(&mut rows, key, desc, judged);
     rows
 }
 
@@ -113,6 +134,9 @@ fn sort_href(q: &ListQuery, key: &str) -> String {
     if let Some(w) = q.workload.as_deref().filter(|w| !w.is_empty()) {
         href.push_str(&format!("&workload={}", encode(w)));
     }
+    if let Some(t) = q.test.as_deref().filter(|t| !t.is_empty()) {
+        href.push_str(&format!("&test={}", encode(t)));
+    }
     if let Some(v) = q.verdict.as_deref().filter(|v| !v.is_empty()) {
         href.push_str(&format!("&verdict={}", encode(v)));
     }
@@ -126,7 +150,7 @@ fn num_cell(class: &str, v: Option<f64>, text: String) -> Markup {
 }
 
 /// One row of the runs table.
-pub fn row(r: &RunRow) -> Markup {
+pub fn row(r: &RunRow, j: Option<&Judgement>) -> Markup {
     let (p50, p99, max, stable) = shown_latency(r);
     let lat_title = if stable {
         "broadcast stable latency (results.edn)"
@@ -134,13 +158,17 @@ pub fn row(r: &RunRow) -> Markup {
         "op latency of ok completions (history.edn)"
     };
     html! {
-        tr.run data-run-id=(r.id) data-verdict=(r.verdict.as_str()) {
+        tr.run data-run-id=(r.id) data-verdict=(r.verdict.as_str())
+            data-test=[r.test_key.as_deref()] data-version=(r.version_shown())
+            data-regression=(j.map_or("not_judged", |j| j.status())) {
             td.workload { (r.workload) }
+            td.test { (regress::test_cell(r)) }
             td.start {
                 a.run-link href=(format::run_href(&r.id)) title=(r.dir_name) { (format::start(r.start.as_deref())) }
                 @if r.start.is_none() { " " a.run-link href=(format::run_href(&r.id)) { (r.dir_name) } }
                 @if !r.present { " " span.gone title="folder no longer in the store" { "(gone)" } }
             }
+            td.version-cell { (regress::version_cell(r)) }
             td.num.nodes { (format::int(r.node_count)) }
             td.nemesis { (r.nemesis.as_deref().unwrap_or("—")) }
             td.verdict-cell {
@@ -158,8 +186,28 @@ pub fn row(r: &RunRow) -> Markup {
             td.key { (r.key_figure.as_deref().unwrap_or("")) }
             td.num.ops data-value=[r.op_count] { (format::int(r.op_count)) }
             (num_cell("availability", r.availability, format::pct(r.availability)))
+            td.regression { (regress::badge(&r.id, j)) }
         }
     }
+}
+
+/// Tests with their labels and run counts, by label, for the filter.
+pub fn tests(rows: &[RunRow]) -> Vec<(String, String, usize)> {
+    let mut by_key: HashMap<&str, (String, usize)> = HashMap::new();
+    for r in rows {
+        if let Some(k) = &r.test_key {
+            by_key
+                .entry(k.as_str())
+                .or_insert_with(|| (r.test_label(), 0))
+                .1 += 1;
+        }
+    }
+    let mut out: Vec<(String, String, usize)> = by_key
+        .into_iter()
+        .map(|(k, (label, n))| (k.to_string(), label, n))
+        .collect();
+    out.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    out
 }
 
 pub async fn handler(
@@ -167,7 +215,22 @@ pub async fn handler(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Markup> {
     let workload = q.workload.as_deref().filter(|w| !w.is_empty());
-    let rows = select(state.index.list(workload)?, &q);
+    let all = state.index.list(None)?;
+    let judged = crate::analysis::regression::judge_all(&all);
+    let test_options = tests(
+        &all.iter()
+            .filter(|r| workload.is_none_or(|w| r.workload == w))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let chosen_test = q.test.as_deref().filter(|t| !t.is_empty());
+    let rows = select(
+        all.into_iter()
+            .filter(|r| workload.is_none_or(|w| r.workload == w))
+            .collect(),
+        &q,
+        &judged,
+    );
     let workloads = state.index.workloads()?;
     let current = q.sort.as_deref().unwrap_or("start");
     let body = html! {
@@ -178,6 +241,14 @@ pub async fn handler(
                     option value="" { "all" }
                     @for (w, n) in &workloads {
                         option value=(w) selected[workload == Some(w.as_str())] { (w) " (" (n) ")" }
+                    }
+                }
+            }
+            label { "Test"
+                select name="test" #filter-test {
+                    option value="" { "all" }
+                    @for (key, label, n) in &test_options {
+                        option value=(key) title=(key) selected[chosen_test == Some(key.as_str())] { (label) " (" (n) ")" }
                     }
                 }
             }
@@ -205,9 +276,11 @@ pub async fn handler(
                         }
                     }
                 } }
-                tbody { @for r in &rows { (row(r)) } }
+                tbody { @for r in &rows { (row(r, judged.get(&r.id))) } }
             }
-            p.muted { "Latency columns: broadcast's stable latencies from results.edn; for other workloads (greyed) the latency of ok ops measured from history.edn." }
+            p.muted { "Latency columns: broadcast's stable latencies from results.edn; for other workloads (greyed) the latency of ok ops measured from history.edn. "
+                "Regression: each run judged against the runs of the same test on the previous version ("
+                a href="/trend" { "trend" } ")." }
         }
     };
     Ok(layout::page("Runs", "runs", body))

@@ -196,6 +196,14 @@ impl Dashboard {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+
+    /// GETs a JSON API path; panics unless it answers 200 with JSON.
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let (status, body) =
+            http(self.port, "GET", path, None).unwrap_or_else(|| panic!("GET {path} failed"));
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
 }
 
 /// A running chromedriver on a loopback port. On drop it ends the browser session it was
