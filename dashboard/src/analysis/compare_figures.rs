@@ -526,7 +526,8 @@ mod tests {
         let mut pts: Vec<(f64, f64)> = (0..99).map(|i| (f64::from(i), 10.0)).collect();
         pts.push((1000.0, 1.0));
         assert_eq!(weighted_at(&pts, 0.5), Some(49.0));
-        assert_eq!(weighted_at(&pts, 0.999), Some(98.0));
+        assert_eq!(weighted_at(&pts, 0.99), Some(98.0));
+        assert_eq!(weighted_at(&pts, 0.9995), Some(1000.0));
         assert_eq!(weighted_at(&[], 0.5), None);
         // A history over MAX_POINTS ops: kept points carry weights summing to the ops.
         let n = MAX_POINTS as u64 * 3;
