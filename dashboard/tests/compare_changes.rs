@@ -76,6 +76,19 @@ fn harness_run(store: &Path, profile: &str, seed: &str) {
     );
 }
 
+/// A run's server messages of one type, from its messages.svg counts in the API.
+async fn server_msgs(app: &glomers_dashboard::App, id: &str, t: &str) -> f64 {
+    let j = get_json(app, &format!("/api/runs/{}", enc_path(id))).await;
+    j["summary"]["messages"]["by_type"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["msg_type"] == t)
+        .map_or(0, |x| {
+            x["server_server"].as_u64().unwrap() + x["service"].as_u64().unwrap()
+        }) as f64
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn compare_of_two_runs_with_telemetry_names_what_changed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -113,22 +126,7 @@ async fn compare_of_two_runs_with_telemetry_names_what_changed() {
     // Whatever message type tops the list, the runs' own message counts agree.
     let figure = &top["data-figure"];
     if let Some(t) = figure.strip_prefix("msgs-type/") {
-        let count = |id: &str| {
-            let id = id.to_string();
-            let t = t.to_string();
-            async move {
-                let j = get_json(&app, &format!("/api/runs/{}", enc_path(&id))).await;
-                j["summary"]["messages"]["by_type"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|x| x["msg_type"] == t.as_str())
-                    .map_or(0, |x| {
-                        x["server_server"].as_u64().unwrap() + x["service"].as_u64().unwrap()
-                    }) as f64
-            }
-        };
-        let (ca, cb) = (count(a).await, count(b).await);
+        let (ca, cb) = (server_msgs(&app, a, t).await, server_msgs(&app, b, t).await);
         assert_eq!((ca > cb), (va > vb), "{figure}: {ca} vs {cb}");
     }
     // The 3e profile batches through a hub: far fewer server messages per op than 3d.
