@@ -32,7 +32,9 @@ fn attrs(tag: &str) -> HashMap<String, String> {
 
 /// The attributes of the tag holding `marker`.
 fn tag_with(html: &str, marker: &str) -> HashMap<String, String> {
-    let at = html.find(marker).unwrap_or_else(|| panic!("{marker} in page"));
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in page"));
     let start = html[..at].rfind('<').unwrap();
     let end = at + html[at..].find('>').unwrap();
     attrs(&html[start..end])
@@ -111,7 +113,10 @@ async fn compare_of_two_runs_with_telemetry_names_what_changed() {
     );
     let note = tag_with(html, "id=\"telemetry-note\"");
     assert_eq!((&*note["data-a"], &*note["data-b"]), ("true", "true"));
-    assert!(pos("id=\"changes\"") < pos("id=\"compare-figures\""), "ranked list on top");
+    assert!(
+        pos("id=\"changes\"") < pos("id=\"compare-figures\""),
+        "ranked list on top"
+    );
 
     let items = changes(html);
     assert!(!items.is_empty());
@@ -159,7 +164,11 @@ async fn compare_of_two_runs_with_telemetry_names_what_changed() {
     // A bad span name is refused.
     let bad = get(
         &app,
-        &format!("/compare/chart/spans.svg?a={}&b={}&span=x&type=y", enc(a), enc(b)),
+        &format!(
+            "/compare/chart/spans.svg?a={}&b={}&span=x&type=y",
+            enc(a),
+            enc(b)
+        ),
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -178,11 +187,15 @@ async fn compare_of_fixture_runs_without_telemetry_ranks_messages_and_latency() 
         .map(|r| r.id.as_str())
         .collect();
     assert!(ids.len() >= 2, "{ids:?}");
-    let page = get(&app, &format!("/compare?a={}&b={}", enc(ids[0]), enc(ids[1]))).await;
+    let page = get(
+        &app,
+        &format!("/compare?a={}&b={}", enc(ids[0]), enc(ids[1])),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page
-        .body
-        .contains("Neither run has node telemetry: ranked from messages.svg and history.edn only."));
+    assert!(page.body.contains(
+        "Neither run has node telemetry: ranked from messages.svg and history.edn only."
+    ));
     let items = changes(&page.body);
     assert!(!items.is_empty());
     assert!(items.iter().all(|c| c["data-group"] != "telemetry"));

@@ -370,7 +370,10 @@ mod tests {
         };
         assert_eq!(mk(Better::Higher, 2.0, 1.0).direction(), Direction::Worse);
         assert_eq!(mk(Better::Higher, 1.0, 2.0).direction(), Direction::Better);
-        assert_eq!(mk(Better::Neutral, 1.0, 2.0).direction(), Direction::Changed);
+        assert_eq!(
+            mk(Better::Neutral, 1.0, 2.0).direction(),
+            Direction::Changed
+        );
         assert_eq!(mk(Better::Lower, 4.0, 2.0).ratio_text(), "÷2.00");
     }
 }

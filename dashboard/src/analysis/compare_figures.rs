@@ -83,10 +83,7 @@ impl Sources<'_> {
 
 /// How counts are normalised for these two runs.
 pub fn scale(a: &Sources, b: &Sources) -> Scale {
-    Scale::choose(
-        (a.client_ops(), b.client_ops()),
-        (a.seconds(), b.seconds()),
-    )
+    Scale::choose((a.client_ops(), b.client_ops()), (a.seconds(), b.seconds()))
 }
 
 fn union<'a, T: Ord + Clone + 'a>(
@@ -433,7 +430,10 @@ mod tests {
     #[test]
     fn messages_are_ranked_per_op_and_new_types_count() {
         let a = stats(&[("gossip", 4000), ("read", 2)], &[("n0", 4000)]);
-        let b = stats(&[("gossip", 8000), ("read", 6), ("sync", 300)], &[("n0", 4000)]);
+        let b = stats(
+            &[("gossip", 8000), ("read", 6), ("sync", 300)],
+            &[("n0", 4000)],
+        );
         let sa = Sources {
             messages: Some(&a),
             ops: Some(1000.0),
@@ -536,7 +536,10 @@ mod tests {
         assert!(h.points.len() < n as usize);
         let [outside, _] = latencies_by_phase(&h);
         let total: f64 = outside.iter().map(|p| p.1).sum();
-        assert!((total - n as f64).abs() / (n as f64) < 0.05, "{total} vs {n}");
+        assert!(
+            (total - n as f64).abs() / (n as f64) < 0.05,
+            "{total} vs {n}"
+        );
     }
 
     #[test]

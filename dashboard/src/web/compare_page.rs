@@ -390,11 +390,10 @@ fn spans_chart_href(a: &str, b: &str, key: &SpanKey) -> String {
 
 fn change_item(c: &Change) -> Markup {
     let dir = c.direction();
-    let raw_title = c
-        .m
-        .raw
-        .map(|(a, b)| format!("counts: A {a:.0}, B {b:.0}; support {:.0}", c.m.support))
-        .unwrap_or_else(|| format!("support {:.0}", c.m.support));
+    let raw_title =
+        c.m.raw
+            .map(|(a, b)| format!("counts: A {a:.0}, B {b:.0}; support {:.0}", c.m.support))
+            .unwrap_or_else(|| format!("support {:.0}", c.m.support));
     html! {
         li.change.worse[dir == Direction::Worse] data-figure=(c.m.key) data-group=(c.m.group.as_str())
             data-direction=(dir.as_str()) data-score=(format!("{:.4}", c.score))
