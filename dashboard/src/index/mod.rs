@@ -4,6 +4,7 @@
 //! telemetry (spans, metric series) lives in its own tables, see [`telemetry`].
 
 mod schema;
+pub mod span_durations;
 pub mod telemetry;
 
 use std::collections::HashMap;

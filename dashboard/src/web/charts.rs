@@ -216,13 +216,29 @@ pub fn throughput_over_time(h: &HistoryAnalysis) -> String {
 
 /// Latency CDFs (ms, fraction) of several runs overlaid.
 pub fn cdf_overlay(runs: &[(String, Vec<(f64, f64)>)]) -> String {
-    render("Latency CDF, ok ops", |area| {
+    cdf_overlay_with(
+        "Latency CDF, ok ops",
+        "latency (ms, log)",
+        "fraction of ops ≤ x",
+        runs,
+    )
+}
+
+/// CDFs (value, fraction) of several runs overlaid, log x axis, with the given title and
+/// axis descriptions.
+pub fn cdf_overlay_with(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    runs: &[(String, Vec<(f64, f64)>)],
+) -> String {
+    render(title, |area| {
         let all = runs.iter().flat_map(|(_, c)| c.iter().map(|p| p.0));
         let x_min = all
             .clone()
             .filter(|x| *x > 0.0)
             .fold(f64::INFINITY, f64::min)
-            .clamp(0.01, 1.0);
+            .clamp(0.001, 1.0);
         let x_max = all.fold(1.0, f64::max) * 1.2;
         let mut chart = ChartBuilder::on(area)
             .margin(12)
@@ -232,8 +248,8 @@ pub fn cdf_overlay(runs: &[(String, Vec<(f64, f64)>)]) -> String {
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("latency (ms, log)")
-            .y_desc("fraction of ops ≤ x")
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .draw()
             .map_err(err)?;
         for (i, (label, cdf)) in runs.iter().enumerate() {
@@ -376,7 +392,8 @@ pub fn by_version(title: &str, y_desc: &str, versions: &[String], points: &[Tren
     })
 }
 
-fn svg_response(svg: String) -> Response {
+/// An SVG body, not cached.
+pub fn svg_response(svg: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

@@ -170,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         .route("/run/{workload}/{run}/file/{*path}", get(raw::handler))
         .route("/compare", get(compare_page::handler))
         .route("/compare/chart/cdf.svg", get(charts::compare_chart))
+        .route("/compare/chart/spans.svg", get(compare_page::spans_chart))
         .route("/trend", get(trend_page::handler))
         .route("/trend/chart/{chart}", get(charts::trend_chart))
         .route("/metrics", get(metrics::handler))
