@@ -77,20 +77,32 @@ async fn waits_for_a_missing_store_and_lists_runs_as_they_appear() {
 
     let page = wait_until(&client, port, "/", |b| b.contains("id=\"no-runs\"")).await;
     assert!(
-        page.contains(&format!("No runs yet in <code>{}</code>", canonical.display())),
+        page.contains(&format!(
+            "No runs yet in <code>{}</code>",
+            canonical.display()
+        )),
         "{page}"
     );
-    assert!(page.contains("waiting for the folder to be created"), "{page}");
+    assert!(
+        page.contains("waiting for the folder to be created"),
+        "{page}"
+    );
     assert!(!store.exists(), "the dashboard must not create the store");
 
     // The folder appears, empty: the page now waits for the first run.
     std::fs::create_dir_all(&store).unwrap();
-    let page = wait_until(&client, port, "/", |b| b.contains("waiting for the first run")).await;
+    let page = wait_until(&client, port, "/", |b| {
+        b.contains("waiting for the first run")
+    })
+    .await;
     assert!(page.contains("id=\"no-runs\""), "{page}");
 
     // A run appears (a real Maelstrom echo run).
     let name = "pankajads__maelstrom_test__20240106T144812.144+0530";
-    copy_tree(&fixtures().join("echo").join(name), &store.join("echo").join(name));
+    copy_tree(
+        &fixtures().join("echo").join(name),
+        &store.join("echo").join(name),
+    );
     let api = wait_until(&client, port, "/api/runs", |b| b.contains(name)).await;
     let runs: serde_json::Value = serde_json::from_str(&api).unwrap();
     assert_eq!(runs["count"], 1, "{api}");
