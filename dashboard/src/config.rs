@@ -11,7 +11,8 @@ use crate::ingest::Limits;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "dashboard", version, about)]
 pub struct Args {
-    /// The store folder to read (Maelstrom's `store/`).
+    /// The store folder to read (Maelstrom's `store/`). If it does not exist yet, the
+    /// dashboard waits for it and lists runs as they appear.
     #[arg(long, default_value = "./store")]
     pub store: PathBuf,
     /// Address to listen on; loopback unless told otherwise.

@@ -65,8 +65,8 @@ impl App {
         limits: Limits,
         options: Options,
     ) -> anyhow::Result<App> {
-        let store = store
-            .canonicalize()
+        // A store folder that does not exist yet is waited for (see `watch`).
+        let store = rundir::scan::resolve_store(store)
             .with_context(|| format!("store folder {}", store.display()))?;
         let index = Arc::new(match db {
             Some(p) => Index::open(p).with_context(|| format!("index {}", p.display()))?,

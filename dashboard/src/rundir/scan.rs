@@ -1,6 +1,7 @@
 //! Finds the run folders of a store (`<store>/<workload>/<run>/`) and fingerprints the files
 //! the ingest reads, so a rescan re-reads a run only when one of them changed. Symlinks
-//! (`latest`, `current`) and hidden entries are skipped: they are not runs.
+//! (`latest`, `current`) and hidden entries are skipped: they are not runs. A store folder
+//! that does not exist yet is resolved to the path it will have ([`resolve_store`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,37 @@ pub fn fingerprint(dir: &Path) -> String {
     parts.join(";")
 }
 
+/// The canonical path of a store folder, also when it does not exist yet (a dashboard opened
+/// before the first run): the deepest existing ancestor canonicalized, then the missing
+/// components. So it equals the canonical path the folder has once created (unless one of
+/// the missing components is later made a symlink).
+pub fn resolve_store(store: &Path) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    let mut resolved = PathBuf::new();
+    let mut exists = true;
+    for c in std::path::absolute(store)?.components() {
+        if exists {
+            match resolved.join(c).canonicalize() {
+                Ok(p) => {
+                    resolved = p;
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => exists = false,
+                Err(e) => return Err(e),
+            }
+        }
+        // Below a missing folder nothing can be a symlink yet: resolve lexically.
+        match c {
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::CurDir => {}
+            other => resolved.push(other),
+        }
+    }
+    Ok(resolved)
+}
+
 /// Every run folder under `store`, sorted by id. Unreadable folders are skipped.
 pub fn scan(store: &Path) -> std::io::Result<Vec<RunDir>> {
     let mut runs = Vec::new();
@@ -94,6 +126,26 @@ pub fn scan(store: &Path) -> std::io::Result<Vec<RunDir>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_a_store_that_does_not_exist_yet() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().canonicalize().unwrap();
+        // Through a symlinked ancestor and a `..`: the result is what canonicalize gives once
+        // the folder exists.
+        std::os::unix::fs::symlink(&real, real.join("link")).unwrap();
+        let asked = real.join("link/x/../runs/store");
+        let resolved = resolve_store(&asked).unwrap();
+        assert_eq!(resolved, real.join("runs/store"));
+        fs::create_dir_all(real.join("runs/store")).unwrap();
+        assert_eq!(resolved, asked.canonicalize().unwrap());
+        assert_eq!(resolve_store(&asked).unwrap(), resolved);
+        // A missing store is an error to scan (the watcher waits instead of scanning).
+        assert_eq!(
+            scan(&real.join("nope")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+    }
 
     #[test]
     fn skips_symlinks_files_and_empty_dirs() {

@@ -265,7 +265,14 @@ pub async fn handler(
             button type="submit" { "Filter" }
             span.muted #run-count { (rows.len()) " runs" }
         }
-        @if rows.is_empty() {
+        @if rows.is_empty() && workloads.is_empty() {
+            p #no-runs {
+                "No runs yet in " code { (state.store.display()) } ": "
+                @if state.store.is_dir() { "waiting for the first run." }
+                @else { "waiting for the folder to be created (by the first run)." }
+                " It is checked every few seconds; runs appear here as they are written."
+            }
+        } @else if rows.is_empty() {
             p #no-runs { "No runs match. The store is rescanned every few seconds; new runs appear here." }
         } @else {
             table #runs {
