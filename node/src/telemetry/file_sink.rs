@@ -6,8 +6,7 @@
 //!     <start-unix-ms>-<pid>/              one node process (Maelstrom reuses node ids across runs)
 //!       meta.json                         who wrote this folder and when (see below)
 //!       spans.jsonl                       one finished span per line (appended every ≤ 1 s)
-//!       metrics.prom                      latest Prometheus text snapshot (replaced every 1 s
-//!                                         when it changed)
+//!       metrics.prom                      latest Prometheus text snapshot (replaced every 1 s)
 //! ```
 //!
 //! `meta.json`: `{"schema":1,"node_id":"n0","node_ids":["n0","n1"],"binary":"broadcast",
@@ -32,21 +31,25 @@
 //! each second (on ext4 with `discard`, the costliest thing a busy node's telemetry did).
 //! Both files stay open between snapshots, so a snapshot costs a `pwrite`, a `renameat2`
 //! and, only when the text got shorter, an `ftruncate`.
+//!
+//! Spans reach the file through the SDK: [`FileSpans`] is a `SpanExporter` behind the
+//! tracer provider's batch processor. `metrics.prom` and `meta.json` are written by a
+//! thread of their own (`telemetry-file`), from the Prometheus registry every metric feeds.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-
+use std::sync::Mutex;
 #[cfg(target_os = "linux")]
 use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::finished::Finished;
-use prometheus::proto::MetricFamily;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use serde_json::json;
 
-use super::pipeline::{Identity, Sink};
-use super::record::write_json_line;
+use super::deferred::Identity;
+use super::record::SpanRecord;
 
 pub(crate) const META_FILE: &str = "meta.json";
 pub(crate) const SPANS_FILE: &str = "spans.jsonl";
@@ -54,141 +57,118 @@ pub(crate) const METRICS_FILE: &str = "metrics.prom";
 /// `meta.json` is rewritten at most this often.
 const META_EVERY: Duration = Duration::from_secs(5);
 
-/// Writes one node process's telemetry folder.
-pub(crate) struct FileSink {
-    base: PathBuf,
-    interval: Duration,
-    folder: Option<PathBuf>,
-    meta: Option<serde_json::Value>,
+/// This process's folder under `base` (made absolute against the cwd).
+pub(crate) fn folder(base: &Path, id: &Identity) -> PathBuf {
+    let base = if base.is_absolute() {
+        base.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(base))
+            .unwrap_or_else(|_| base.to_path_buf())
+    };
+    base.join(sanitize(&id.node_id))
+        .join(format!("{}-{}", id.start_unix_ms, id.pid))
+}
+
+/// The span exporter: appends each batch to `spans.jsonl`, reopening the file (and
+/// recreating the folder) after a failure, since a directory removed or unwritable at
+/// start may become usable later.
+#[derive(Debug)]
+pub(crate) struct FileSpans {
+    folder: PathBuf,
+    file: Mutex<Option<BufWriter<File>>>,
+}
+
+impl FileSpans {
+    pub fn new(folder: PathBuf) -> FileSpans {
+        FileSpans {
+            folder,
+            file: Mutex::new(None),
+        }
+    }
+
+    fn write(&self, batch: &[SpanData]) -> std::io::Result<()> {
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            fs::create_dir_all(&self.folder)?;
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.folder.join(SPANS_FILE))?;
+            *guard = Some(BufWriter::with_capacity(64 * 1024, f));
+        }
+        let w = guard.as_mut().expect("opened above");
+        let result = (|| {
+            for span in batch {
+                serde_json::to_writer(&mut *w, &SpanRecord::from(span))?;
+                w.write_all(b"\n")?;
+            }
+            w.flush()
+        })();
+        if result.is_err() {
+            *guard = None; // reopen next time (the folder may be gone or the disk full)
+        }
+        result
+    }
+}
+
+impl SpanExporter for FileSpans {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.write(&batch).map_err(|e| {
+            OTelSdkError::InternalFailure(format!("{}: {e}", self.folder.display()))
+        })
+    }
+}
+
+/// `metrics.prom` and `meta.json` of one node process.
+pub(crate) struct Snapshots {
+    folder: PathBuf,
+    meta: serde_json::Value,
     meta_written: Option<Instant>,
-    spans: Option<BufWriter<File>>,
     metrics_file: Replacer,
     meta_file: Replacer,
 }
 
-impl FileSink {
-    pub fn new(base: PathBuf, interval: Duration) -> FileSink {
-        FileSink {
-            base,
-            interval,
-            folder: None,
-            meta: None,
+impl Snapshots {
+    pub fn new(folder: PathBuf, id: &Identity) -> Snapshots {
+        tracing::info!(dir = %folder.display(), "telemetry files");
+        Snapshots {
+            folder,
+            meta: json!({
+                "schema": 1,
+                "node_id": id.node_id,
+                "node_ids": id.node_ids,
+                "binary": id.binary,
+                "service_name": id.service_name,
+                "service_version": crate::build_info::VERSION,
+                "pid": id.pid,
+                "start_unix_ms": id.start_unix_ms,
+                "last_flush_unix_ms": id.start_unix_ms,
+                "spans": SPANS_FILE,
+                "metrics": METRICS_FILE,
+            }),
             meta_written: None,
-            spans: None,
             metrics_file: Replacer::new(METRICS_FILE),
             meta_file: Replacer::new(META_FILE),
         }
     }
 
-    fn folder(&self) -> Result<&Path, String> {
-        self.folder
-            .as_deref()
-            .ok_or_else(|| "telemetry folder not known yet".to_string())
-    }
-
-    /// (Re)create the folder and the spans file: a directory removed or unwritable at
-    /// start may become usable later.
-    fn ensure_open(&mut self) -> Result<&mut BufWriter<File>, String> {
-        if self.spans.is_none() {
-            let folder = self.folder()?.to_path_buf();
-            fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-            let path = folder.join(SPANS_FILE);
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            self.spans = Some(BufWriter::with_capacity(64 * 1024, f));
-        }
-        Ok(self.spans.as_mut().expect("opened above"))
-    }
-
-    fn write_meta(&mut self) -> Result<(), String> {
-        let folder = self.folder()?.to_path_buf();
-        let Some(meta) = self.meta.as_mut() else {
-            return Ok(());
-        };
-        meta["last_flush_unix_ms"] = json!(unix_ms(SystemTime::now()));
-        let text = serde_json::to_string_pretty(meta).map_err(|e| e.to_string())?;
-        self.meta_file.write(&folder, text.as_bytes())?;
-        self.meta_written = Some(Instant::now());
-        Ok(())
-    }
-}
-
-impl Sink for FileSink {
-    fn name(&self) -> &'static str {
-        "file"
-    }
-
-    fn start(&mut self, id: &Identity) -> Result<(), String> {
-        let base = if self.base.is_absolute() {
-            self.base.clone()
-        } else {
-            std::env::current_dir()
-                .map(|cwd| cwd.join(&self.base))
-                .unwrap_or_else(|_| self.base.clone())
-        };
-        let folder = base
-            .join(sanitize(&id.node_id))
-            .join(format!("{}-{}", id.start_unix_ms, id.pid));
-        tracing::info!(dir = %folder.display(), "telemetry files");
-        self.folder = Some(folder);
-        self.meta = Some(json!({
-            "schema": 1,
-            "node_id": id.node_id,
-            "node_ids": id.node_ids,
-            "binary": id.binary,
-            "service_name": id.service_name,
-            "service_version": crate::build_info::VERSION,
-            "pid": id.pid,
-            "start_unix_ms": id.start_unix_ms,
-            "last_flush_unix_ms": id.start_unix_ms,
-            "spans": SPANS_FILE,
-            "metrics": METRICS_FILE,
-        }));
-        self.ensure_open()?;
-        self.write_meta()
-    }
-
-    fn spans(&mut self, batch: std::vec::Drain<'_, Finished>) -> Result<(), String> {
-        let result = (|| {
-            let w = self.ensure_open()?;
-            for span in batch {
-                write_json_line(&mut *w, &span).map_err(|e| e.to_string())?;
-            }
-            w.flush().map_err(|e| e.to_string())
-        })();
-        if result.is_err() {
-            // Reopen next time (the folder may have been removed or the disk filled).
-            self.spans = None;
-        }
-        result
-    }
-
-    fn metrics(&mut self, _families: &[MetricFamily], text: &str) -> Result<(), String> {
-        let folder = self.folder()?.to_path_buf();
-        if self.metrics_file.write(&folder, text.as_bytes()).is_err() {
-            // The folder may have been removed: recreate it and try once more.
-            fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-            self.metrics_file.write(&folder, text.as_bytes())?;
+    /// Replace `metrics.prom` with `text` (and `meta.json`, when due).
+    pub fn write(&mut self, text: &str) -> Result<(), String> {
+        let folder = &self.folder;
+        if self.meta_written.is_none() || self.metrics_file.write(folder, text.as_bytes()).is_err() {
+            // First time, or the folder was removed: (re)create it and try once more.
+            fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+            self.metrics_file.write(folder, text.as_bytes())?;
             self.meta_written = None;
         }
-        if self
-            .meta_written
-            .is_none_or(|at| at.elapsed() >= META_EVERY)
-        {
-            self.write_meta()?;
+        if self.meta_written.is_none_or(|at| at.elapsed() >= META_EVERY) {
+            self.meta["last_flush_unix_ms"] = json!(unix_ms(SystemTime::now()));
+            let text = serde_json::to_string_pretty(&self.meta).map_err(|e| e.to_string())?;
+            self.meta_file.write(folder, text.as_bytes())?;
+            self.meta_written = Some(Instant::now());
         }
         Ok(())
-    }
-
-    fn metrics_interval(&self) -> Duration {
-        self.interval
-    }
-
-    fn resend_unchanged_after(&self) -> Option<Duration> {
-        None
     }
 }
 

@@ -1,13 +1,13 @@
 //! The spans the runtime opens (`handle` per handled message, `rpc` per outgoing RPC) and
 //! the helpers challenges use (`gossip_round`, `cas_loop`, `txn`). All carry the target
-//! [`TARGET`], which only the span recorder listens to: the stderr log never sees them.
-//! Integer fields are recorded as `i64` (a `u64` beyond `i64` would be kept as text).
+//! [`TARGET`], which only the `tracing-opentelemetry` layer listens to: the stderr log
+//! never sees them. Integer fields are recorded as `i64` (OpenTelemetry's integer type).
 
 use tracing::field::Empty;
 use tracing::Span;
 
-use super::context::SpanCx;
-use super::recorder::with_remote_parent;
+use opentelemetry::Context;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The `tracing` target of every telemetry span.
 pub const TARGET: &str = "glomers::telemetry";
@@ -18,22 +18,21 @@ pub(crate) fn handle(
     msg_type: &str,
     src: &str,
     msg_id: Option<u64>,
-    parent: Option<SpanCx>,
+    parent: Option<Context>,
 ) -> Span {
-    let make = || {
-        tracing::info_span!(
-            target: TARGET,
-            "handle",
-            node = node,
-            msg.type = msg_type,
-            msg.src = src,
-            msg.id = msg_id.map(|v| v as i64),
-        )
-    };
-    match parent {
-        Some(p) => with_remote_parent(p, make),
-        None => make(),
+    let span = tracing::info_span!(
+        target: TARGET,
+        "handle",
+        node = node,
+        msg.type = msg_type,
+        msg.src = src,
+        msg.id = msg_id.map(|v| v as i64),
+    );
+    if let Some(p) = parent {
+        // Fails only when the span is disabled; then there is nothing to parent.
+        let _ = span.set_parent(p);
     }
+    span
 }
 
 /// One outgoing RPC; `outcome` is recorded when it completes.
