@@ -72,8 +72,11 @@ fn from_git(dir: &Path, crate_version: &str) -> String {
     let short = &commit[..commit.len().min(12)];
     // What differs from HEAD in this crate: tracked changes plus untracked files.
     let diff = git(dir, &["diff", "HEAD", "--", "."]).unwrap_or_default();
-    let untracked =
-        git(dir, &["ls-files", "--others", "--exclude-standard", "--", "."]).unwrap_or_default();
+    let untracked = git(
+        dir,
+        &["ls-files", "--others", "--exclude-standard", "--", "."],
+    )
+    .unwrap_or_default();
     if diff.is_empty() && untracked.is_empty() {
         return format!("{crate_version}+{short}");
     }

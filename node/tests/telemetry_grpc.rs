@@ -2,7 +2,6 @@
 //! the test receives the echo node's spans and metrics, with the same names and attributes
 //! as over HTTP. The feature is on by default; a build without it skips this file.
 
-
 mod telemetry_common;
 
 use std::net::SocketAddr;

@@ -53,7 +53,10 @@ fn https_backend_with_api_key_and_gzip_gets_spans_and_metrics() {
     let base = [
         ("GLOMERS_TELEMETRY", "otlp".to_string()),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
-        ("OTEL_EXPORTER_OTLP_CERTIFICATE", ca_file.display().to_string()),
+        (
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            ca_file.display().to_string(),
+        ),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".to_string()),
     ];
 
@@ -94,10 +97,16 @@ fn https_backend_with_api_key_and_gzip_gets_spans_and_metrics() {
     assert!(ok, "OTLP data missing; stderr:\n{}", node.stderr());
     let g = receiver.got.lock().unwrap();
     assert!(g.gzipped >= 2, "bodies were not gzip-compressed");
-    let res = &g.traces[0].resource_spans[0].resource.as_ref().unwrap().attributes;
+    let res = &g.traces[0].resource_spans[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .attributes;
     assert_eq!(attr(res, "service.instance.id"), Some("n0"));
-    assert!(g.spans().iter().any(|s| s.name == "handle"
-        && attr(&s.attributes, "msg.type") == Some("echo")));
+    assert!(g
+        .spans()
+        .iter()
+        .any(|s| s.name == "handle" && attr(&s.attributes, "msg.type") == Some("echo")));
     drop(g);
     assert!(node.alive());
     node.kill();

@@ -456,7 +456,7 @@ fn sampling_off_keeps_metrics_and_follows_sampled_parents() {
         &env(&[
             ("GLOMERS_TELEMETRY", "file"),
             ("GLOMERS_TELEMETRY_DIR", root.to_str().unwrap()),
-            ("OTEL_TRACES_SAMPLER", "always_off"),
+            ("OTEL_TRACES_SAMPLER", "parentbased_always_off"),
         ]),
         &cwd,
     );

@@ -6,7 +6,6 @@
 //! `glomers_telemetry_dropped_total{sink}` and logged once; it never reaches the node.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -35,7 +34,6 @@ pub(crate) struct Deferred<E> {
     make: Mutex<Option<Make<E>>>,
     inner: OnceLock<Option<E>>,
     pending: Mutex<Vec<SpanData>>,
-    warned: AtomicBool,
 }
 
 impl<E> fmt::Debug for Deferred<E> {
@@ -55,19 +53,11 @@ impl<E: SpanExporter> Deferred<E> {
             make: Mutex::new(Some(Box::new(make))),
             inner: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
-            warned: AtomicBool::new(false),
-        }
-    }
-
-    fn warn_once(&self, error: &str) {
-        if !self.warned.swap(true, Ordering::Relaxed) {
-            tracing::warn!(sink = self.sink, error, "telemetry sink failing; counting drops");
         }
     }
 
     fn lost(&self, n: usize, error: &str) {
-        self.warn_once(error);
-        super::count_dropped(self.sink, n as u64);
+        super::sink_failed(self.sink, n as u64, error);
     }
 
     /// The exporter, built now if the identity has come (`None` while it has not).
@@ -80,7 +70,7 @@ impl<E: SpanExporter> Deferred<E> {
                     Some(e)
                 }
                 Err(error) => {
-                    self.warn_once(&error);
+                    super::sink_failed(self.sink, 0, &error);
                     None
                 }
             }

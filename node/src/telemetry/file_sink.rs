@@ -36,12 +36,12 @@
 //! tracer provider's batch processor. `metrics.prom` and `meta.json` are written by a
 //! thread of their own (`telemetry-file`), from the Prometheus registry every metric feeds.
 
+#[cfg(target_os = "linux")]
+use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-#[cfg(target_os = "linux")]
-use std::ffi::CString;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -114,9 +114,8 @@ impl FileSpans {
 
 impl SpanExporter for FileSpans {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.write(&batch).map_err(|e| {
-            OTelSdkError::InternalFailure(format!("{}: {e}", self.folder.display()))
-        })
+        self.write(&batch)
+            .map_err(|e| OTelSdkError::InternalFailure(format!("{}: {e}", self.folder.display())))
     }
 }
 
@@ -156,13 +155,17 @@ impl Snapshots {
     /// Replace `metrics.prom` with `text` (and `meta.json`, when due).
     pub fn write(&mut self, text: &str) -> Result<(), String> {
         let folder = &self.folder;
-        if self.meta_written.is_none() || self.metrics_file.write(folder, text.as_bytes()).is_err() {
+        if self.meta_written.is_none() || self.metrics_file.write(folder, text.as_bytes()).is_err()
+        {
             // First time, or the folder was removed: (re)create it and try once more.
             fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
             self.metrics_file.write(folder, text.as_bytes())?;
             self.meta_written = None;
         }
-        if self.meta_written.is_none_or(|at| at.elapsed() >= META_EVERY) {
+        if self
+            .meta_written
+            .is_none_or(|at| at.elapsed() >= META_EVERY)
+        {
             self.meta["last_flush_unix_ms"] = json!(unix_ms(SystemTime::now()));
             let text = serde_json::to_string_pretty(&self.meta).map_err(|e| e.to_string())?;
             self.meta_file.write(folder, text.as_bytes())?;

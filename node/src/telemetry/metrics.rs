@@ -168,7 +168,11 @@ mod tests {
         let kv = |k: &'static str, v: &'static str| KeyValue::new(k, v);
         m.sent.add(
             1,
-            &[kv("node", "n0"), kv("type", "echo_ok"), kv("peer", "client")],
+            &[
+                kv("node", "n0"),
+                kv("type", "echo_ok"),
+                kv("peer", "client"),
+            ],
         );
         m.rpc_duration.record(
             0.002,
@@ -189,6 +193,9 @@ mod tests {
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
-        assert!(!text.contains("otel_scope") && !text.contains("target_info"), "{text}");
+        assert!(
+            !text.contains("otel_scope") && !text.contains("target_info"),
+            "{text}"
+        );
     }
 }

@@ -272,15 +272,11 @@ fn start(st: &'static State, node: &Node) -> &'static Metrics {
 
 /// The `telemetry-file` thread: `metrics.prom` (and `meta.json`) every `interval`.
 fn spawn_snapshots(mut snaps: file_sink::Snapshots, m: &'static Metrics, interval: Duration) {
-    let warned = AtomicBool::new(false);
     let spawned = std::thread::Builder::new()
         .name("telemetry-file".into())
         .spawn(move || loop {
             if let Err(error) = snaps.write(&m.encode_text()) {
-                if !warned.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(sink = "file", error, "telemetry sink failing; counting drops");
-                }
-                count_dropped("file", 1);
+                sink_failed("file", 1, &error);
             }
             std::thread::sleep(interval);
         });
@@ -289,13 +285,24 @@ fn spawn_snapshots(mut snaps: file_sink::Snapshots, m: &'static Metrics, interva
     }
 }
 
-/// `glomers_telemetry_dropped_total{sink} += n`.
-fn count_dropped(sink: &'static str, n: u64) {
+/// A sink (`file` or `otlp`) lost `n` spans or snapshots: logged once per sink, counted
+/// in `glomers_telemetry_dropped_total{sink}`.
+fn sink_failed(sink: &'static str, n: u64, error: &str) {
+    static WARNED: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    if !WARNED[usize::from(sink == "otlp")].swap(true, Ordering::Relaxed) {
+        tracing::warn!(sink, error, "telemetry sink failing; counting drops");
+    }
+    if n == 0 {
+        return;
+    }
     let Some((st, (id, _))) = state().and_then(|st| Some((st, st.identity.get()?))) else {
         return;
     };
     if let Some(m) = st.metrics.get() {
-        let labels = [KeyValue::new("node", id.node_id.clone()), KeyValue::new("sink", sink)];
+        let labels = [
+            KeyValue::new("node", id.node_id.clone()),
+            KeyValue::new("sink", sink),
+        ];
         m.dropped.add(n, &labels);
     }
 }
@@ -333,7 +340,11 @@ pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<opentelemetr
         let labels = [node_kv(node), KeyValue::new("type", ty.clone())];
         m.client_ops.add(1, &labels);
     }
-    let labels = [node_kv(node), KeyValue::new("type", ty), KeyValue::new("peer", kind)];
+    let labels = [
+        node_kv(node),
+        KeyValue::new("type", ty),
+        KeyValue::new("peer", kind),
+    ];
     m.received.add(1, &labels);
     if kind == "node" {
         propagation::take(&mut env.body)
@@ -343,18 +354,31 @@ pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<opentelemetr
 }
 
 /// The `handle` span for a request about to be handled (`Span::none()` when off).
-pub(crate) fn handle_span(node: &Node, env: &Envelope, parent: Option<opentelemetry::Context>) -> Span {
+pub(crate) fn handle_span(
+    node: &Node,
+    env: &Envelope,
+    parent: Option<opentelemetry::Context>,
+) -> Span {
     if !enabled() {
         return Span::none();
     }
-    spans::handle(node.id(), body_type(&env.body), &env.src, env.msg_id(), parent)
+    spans::handle(
+        node.id(),
+        body_type(&env.body),
+        &env.src,
+        env.msg_id(),
+        parent,
+    )
 }
 
 /// An outbound body: count it and, to other nodes only, add the current trace context.
 pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
     let Some(m) = metrics(node) else { return };
     let kind = peer_kind(node, dest);
-    let ty = body.get("type").and_then(Value::as_str).unwrap_or("unknown");
+    let ty = body
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
     let labels = [
         node_kv(node),
         KeyValue::new("type", ty.to_string()),
@@ -398,7 +422,10 @@ pub(crate) fn rpc_start(
     msg_id: u64,
 ) -> Option<RpcTimer> {
     metrics(node)?;
-    let ty = body.get("type").and_then(Value::as_str).unwrap_or("unknown");
+    let ty = body
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
     let peer = peer_kind(node, dest);
     Some(RpcTimer {
         span: spans::rpc(node.id(), ty, dest, peer, msg_id),
@@ -651,5 +678,10 @@ impl Txn {
 
 /// The current Prometheus text exposition of this process's metrics (`None` when off).
 pub fn metrics_text() -> Option<String> {
-    state().map(|st| st.metrics.get().map(Metrics::encode_text).unwrap_or_default())
+    state().map(|st| {
+        st.metrics
+            .get()
+            .map(Metrics::encode_text)
+            .unwrap_or_default()
+    })
 }

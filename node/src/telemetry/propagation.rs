@@ -75,7 +75,10 @@ mod tests {
         );
         let mut body = Map::new();
         body.insert("type".into(), json!("gossip"));
-        inject(&Context::new().with_remote_span_context(sc.clone()), &mut body);
+        inject(
+            &Context::new().with_remote_span_context(sc.clone()),
+            &mut body,
+        );
         assert_eq!(
             body[KEY],
             json!("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")

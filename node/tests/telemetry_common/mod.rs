@@ -210,7 +210,9 @@ impl OtlpReceiver {
                         let _ = match &opts.tls {
                             None => serve_one(conn, &g, &opts),
                             Some(cfg) => match rustls::ServerConnection::new(cfg.clone()) {
-                                Ok(tls) => serve_one(rustls::StreamOwned::new(tls, conn), &g, &opts),
+                                Ok(tls) => {
+                                    serve_one(rustls::StreamOwned::new(tls, conn), &g, &opts)
+                                }
                                 Err(_) => Ok(()),
                             },
                         };
