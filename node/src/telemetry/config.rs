@@ -11,8 +11,7 @@ use super::memory::MemorySink;
 /// Default file-sink directory, relative to the node's working directory.
 pub const DEFAULT_DIR: &str = "glomers-telemetry";
 
-/// Everything telemetry needs to start. Build one with [`Config::from_env`], or by hand
-/// (tests use [`Config::memory`]).
+/// Everything telemetry needs to start: [`Config::from_env`], or by hand (tests).
 #[derive(Debug, Clone)]
 pub struct Config {
     /// File sink directory, when the file sink is on.
@@ -21,9 +20,8 @@ pub struct Config {
     pub otlp: bool,
     /// In-process span collection (tests).
     pub memory: Option<MemorySink>,
-    /// How often the file sink writes its metrics snapshot (default 1 s) and how often
-    /// OTLP metrics are pushed unless `OTEL_METRIC_EXPORT_INTERVAL` says otherwise (nodes
-    /// are SIGKILLed after short runs: OpenTelemetry's 60 s default would lose them all).
+    /// How often `metrics.prom` is written and, unless `OTEL_METRIC_EXPORT_INTERVAL` is
+    /// set, OTLP metrics pushed (default 1 s: nodes are SIGKILLed after short runs).
     pub flush_interval: Duration,
 }
 

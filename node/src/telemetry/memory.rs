@@ -25,11 +25,6 @@ impl MemorySink {
         self.lock().clone()
     }
 
-    /// Forget every span collected so far.
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SpanRecord>> {
         self.spans.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -1,55 +1,68 @@
 //! Every `glomers_*` metric a node exports, as one set of OpenTelemetry instruments (names
-//! and labels as DESIGN.md's Telemetry table says). Two readers see them: the
-//! `opentelemetry-prometheus` exporter, whose `prometheus` registry gives the text
-//! exposition (`metrics.prom`, [`Metrics::encode_text`]), and, with OTLP on, a periodic
-//! OTLP push. Names are set exactly, so the exporter adds no `_total` or unit suffix, no
-//! scope labels and no `target_info`.
+//! and labels as in docs/telemetry.md), read by the `opentelemetry-prometheus` exporter
+//! (`metrics.prom`: names kept exactly, no scope labels or `target_info`) and, with OTLP
+//! on, a periodic OTLP push.
 
 use std::time::Duration;
 
-use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
+use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::Resource;
 use prometheus::{Encoder, Registry, TextEncoder};
 
 /// Seconds: 0.25 ms .. ~8 s, doubling.
-fn rpc_buckets() -> Vec<f64> {
-    (0..16).map(|i| 0.000_25 * 2f64.powi(i)).collect()
-}
-
-const FANOUT_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0];
-const BATCH_BUCKETS: &[f64] = &[
+const RPC: &[f64] = &[
+    0.000_25, 0.000_5, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024,
+    2.048, 4.096, 8.192,
+];
+const FANOUT: &[f64] = &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0];
+const BATCH: &[f64] = &[
     0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
 ];
-const RETRY_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0];
+const RETRIES: &[f64] = &[0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0];
 
-/// All node metrics, and the provider that reads them.
-pub(crate) struct Metrics {
-    pub registry: Registry,
-    /// Kept alive: dropping it would stop the readers.
-    pub _provider: SdkMeterProvider,
-    pub sent: Counter<u64>,
-    pub received: Counter<u64>,
-    pub client_ops: Counter<u64>,
-    pub rpc_duration: Histogram<f64>,
-    pub gossip_fanout: Histogram<f64>,
-    pub gossip_batch_values: Histogram<f64>,
-    pub kv_cas: Counter<u64>,
-    pub kv_cas_retries: Histogram<f64>,
-    pub txn: Counter<u64>,
-    pub txn_conflicts: Counter<u64>,
-    pub dropped: Counter<u64>,
+/// Declares [`Metrics`], one field per instrument, and how each is built.
+macro_rules! instruments {
+    (counters { $($c:ident $c_name:literal $c_help:literal,)* }
+     histograms { $($h:ident $h_name:literal $h_help:literal $buckets:expr,)* }) => {
+        /// All node metrics, and the provider that reads them.
+        pub(crate) struct Metrics {
+            pub registry: Registry,
+            /// Kept alive: dropping it would stop the readers.
+            pub _provider: SdkMeterProvider,
+            $(pub $c: Counter<u64>,)*
+            $(pub $h: Histogram<f64>,)*
+        }
+
+        fn instruments(registry: Registry, provider: SdkMeterProvider) -> Metrics {
+            let m = provider.meter("glomers");
+            Metrics {
+                $($c: m.u64_counter($c_name).with_description($c_help).build(),)*
+                $($h: m.f64_histogram($h_name).with_description($h_help)
+                    .with_boundaries($buckets.to_vec()).build(),)*
+                registry,
+                _provider: provider,
+            }
+        }
+    };
 }
 
-fn counter(m: &Meter, name: &'static str, help: &'static str) -> Counter<u64> {
-    m.u64_counter(name).with_description(help).build()
-}
-
-fn histogram(m: &Meter, name: &'static str, help: &'static str, b: Vec<f64>) -> Histogram<f64> {
-    m.f64_histogram(name)
-        .with_description(help)
-        .with_boundaries(b)
-        .build()
+instruments! {
+    counters {
+        sent "glomers_messages_sent_total" "Messages sent, by type and peer kind.",
+        received "glomers_messages_received_total" "Messages received, by type and peer kind.",
+        client_ops "glomers_client_ops_total" "Client requests, by type.",
+        kv_cas "glomers_kv_cas_total" "KV compare-and-sets, by outcome.",
+        txn "glomers_txn_total" "Transactions, by outcome.",
+        txn_conflicts "glomers_txn_conflicts_total" "Transaction conflicts, by outcome.",
+        dropped "glomers_telemetry_dropped_total" "Spans and snapshots a telemetry sink lost.",
+    }
+    histograms {
+        rpc_duration "glomers_rpc_duration_seconds" "RPC round trips, by type, peer and outcome." RPC,
+        gossip_fanout "glomers_gossip_fanout" "Peers per gossip round." FANOUT,
+        gossip_batch_values "glomers_gossip_batch_values" "Values per gossip round." BATCH,
+        kv_cas_retries "glomers_kv_cas_retries" "Retries per compare-and-set loop." RETRIES,
+    }
 }
 
 impl Metrics {
@@ -80,67 +93,7 @@ impl Metrics {
             }
             builder = builder.with_reader(reader.build());
         }
-        let provider = builder.build();
-        let m = provider.meter("glomers");
-        Metrics {
-            sent: counter(
-                &m,
-                "glomers_messages_sent_total",
-                "Messages this node sent, by body type and peer kind (node, client, service).",
-            ),
-            received: counter(
-                &m,
-                "glomers_messages_received_total",
-                "Messages this node received, by body type and peer kind (node, client, service).",
-            ),
-            client_ops: counter(
-                &m,
-                "glomers_client_ops_total",
-                "Client requests this node received, by type.",
-            ),
-            rpc_duration: histogram(
-                &m,
-                "glomers_rpc_duration_seconds",
-                "Outgoing RPC round trips, by request type, peer kind and outcome.",
-                rpc_buckets(),
-            ),
-            gossip_fanout: histogram(
-                &m,
-                "glomers_gossip_fanout",
-                "Peers contacted per gossip round.",
-                FANOUT_BUCKETS.to_vec(),
-            ),
-            gossip_batch_values: histogram(
-                &m,
-                "glomers_gossip_batch_values",
-                "Values carried per gossip round.",
-                BATCH_BUCKETS.to_vec(),
-            ),
-            kv_cas: counter(
-                &m,
-                "glomers_kv_cas_total",
-                "Compare-and-set requests to a KV service, by outcome.",
-            ),
-            kv_cas_retries: histogram(
-                &m,
-                "glomers_kv_cas_retries",
-                "Retries (attempts after the first) per compare-and-set loop.",
-                RETRY_BUCKETS.to_vec(),
-            ),
-            txn: counter(&m, "glomers_txn_total", "Transactions, by outcome."),
-            txn_conflicts: counter(
-                &m,
-                "glomers_txn_conflicts_total",
-                "Conflicts met by transactions, by the transaction's outcome.",
-            ),
-            dropped: counter(
-                &m,
-                "glomers_telemetry_dropped_total",
-                "Spans and metric exports a telemetry sink lost (queue full or sink failing).",
-            ),
-            registry,
-            _provider: provider,
-        }
+        instruments(registry, builder.build())
     }
 
     /// The Prometheus text exposition of every metric.

@@ -1,65 +1,13 @@
 //! Telemetry: `tracing` spans and OpenTelemetry metrics from every node, written to files,
-//! sent over OTLP, or both. Off by default; switched on by environment only, because
-//! Maelstrom passes nodes no flags. Built on the ecosystem's crates: spans go through the
-//! `tracing-opentelemetry` layer into the `opentelemetry_sdk` tracer provider, whose batch
-//! processors feed `opentelemetry-otlp` and the file sink's exporter; metrics are one set
-//! of OpenTelemetry instruments read by a Prometheus registry (`metrics.prom`) and an OTLP
-//! push. docs/telemetry.md is the user's guide.
+//! sent over OTLP, or both; off by default and switched on by environment only (Maelstrom
+//! passes nodes no flags). Spans go through the `tracing-opentelemetry` layer into the
+//! `opentelemetry_sdk` tracer provider, whose batch processors feed `opentelemetry-otlp` and
+//! the file sink's exporter; metrics are one set of OpenTelemetry instruments read by a
+//! Prometheus registry (`metrics.prom`) and a periodic OTLP push. docs/telemetry.md is the
+//! user's guide: variables, span and metric schema, file layout, cost.
 //!
-//! # Switches
-//!
-//! | variable | meaning |
-//! |---|---|
-//! | `GLOMERS_TELEMETRY` | `off` (default), `file`, `otlp` or `file,otlp` |
-//! | `GLOMERS_TELEMETRY_DIR` | file sink root. Maelstrom starts nodes with the cwd in its temp dir, so give an **absolute** path; default `./glomers-telemetry` under the cwd (the resolved path is logged). The harness sets `<run folder>/telemetry`. |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `…_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT` | collector (default `http://localhost:4318`, or `:4317` for gRPC); `http://` or `https://` |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (default) or `grpc` |
-//! | `OTEL_EXPORTER_OTLP_HEADERS` | `key=value,…` sent with every export (API keys) |
-//! | `OTEL_EXPORTER_OTLP_COMPRESSION` | `gzip` |
-//! | `OTEL_EXPORTER_OTLP_TIMEOUT` | ms per export request (default 10000) |
-//! | `OTEL_EXPORTER_OTLP_CERTIFICATE` | PEM file of a CA to trust for `https` |
-//! | `OTEL_METRIC_EXPORT_INTERVAL` | ms between OTLP metric pushes (default here 1000: nodes are SIGKILLed) |
-//! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | resource; `service.name` defaults to the binary's name |
-//! | `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` | as the SDK reads them (default `parentbased_always_on`); a message's `handle` span follows its sender's decision. Metrics always count everything. |
-//! | `OTEL_BSP_*` | the span batch processors (queue 8192 and a 1 s delay here unless set) |
-//! | `RUST_LOG` | stderr log filter, as before (telemetry spans never reach the log) |
-//!
-//! Resource: `service.name`, `service.instance.id` = node id, `service.version` =
-//! `build_info::VERSION`, `process.pid`, `telemetry.sdk.*`.
-//!
-//! # What is recorded
-//!
-//! Spans: `handle` per handled message (`msg.type`, `msg.src`, `msg.id`, `node`), `rpc` per
-//! outgoing RPC (`msg.type`, `msg.dest`, `peer`, `msg.id`, `outcome`), and, when challenges
-//! call them, `gossip_round` (`fanout`, `batch_values`), `cas_loop` (`service`, `attempts`,
-//! `outcome`) and `txn` (`ops`, `conflicts`, `outcome`). Node→node bodies carry the sender's
-//! context in a `traceparent` key (see [`TRACEPARENT_KEY`]), so a message's handling on the
-//! receiver is a child of the span that sent it: one broadcast value's spread across the
-//! cluster is one trace. Bodies to clients and services never get it; with telemetry off no
-//! body changes at all.
-//!
-//! Metrics (Prometheus names; labels never carry ids or values):
-//! `glomers_messages_sent_total` / `glomers_messages_received_total` {node, type, peer =
-//! node|client|service}, `glomers_client_ops_total` {node, type},
-//! `glomers_rpc_duration_seconds` {node, type, peer, outcome = ok|error|timeout|closed},
-//! `glomers_gossip_fanout`, `glomers_gossip_batch_values` {node},
-//! `glomers_kv_cas_total` {node, service, outcome = ok|precondition_failed|key_does_not_exist|
-//! timeout|error}, `glomers_kv_cas_retries` {node, service}, `glomers_txn_total` /
-//! `glomers_txn_conflicts_total` {node, outcome}, `glomers_telemetry_dropped_total` {node, sink}.
-//!
-//! # Sinks
-//!
-//! File layout (`file_sink.rs`):
-//! `$GLOMERS_TELEMETRY_DIR/<node-id>/<start-unix-ms>-<pid>/{meta.json, spans.jsonl, metrics.prom}`.
-//! The exporters are built once the node knows its id (`deferred.rs`). A failing sink
-//! (unwritable directory, refused endpoint) logs once on stderr, counts what it loses in
-//! `glomers_telemetry_dropped_total`, and tries again on its next export; it never writes
-//! to stdout and never blocks the node.
-//!
-//! # Cost when off
-//!
-//! No provider, no exporter thread, no layer beyond the stderr logger; each runtime hook is
-//! one `OnceLock` check.
+//! Here: the pipeline's setup and the hooks the runtime and challenges call (with telemetry
+//! off, each is one `OnceLock` check).
 
 mod config;
 mod deferred;
@@ -72,18 +20,19 @@ mod record;
 mod resource;
 mod spans;
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use opentelemetry::trace::{SpanContext, TraceContextExt, TracerProvider as _};
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use serde_json::{Map, Value};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
+use tracing_subscriber::filter::{filter_fn, EnvFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
@@ -96,7 +45,6 @@ pub use config::{Config, DEFAULT_DIR};
 pub use memory::MemorySink;
 pub use propagation::KEY as TRACEPARENT_KEY;
 pub use record::{LinkRecord, SpanRecord};
-pub use spans::TARGET as SPAN_TARGET;
 
 use deferred::{Deferred, Identity};
 use metrics::Metrics;
@@ -115,20 +63,10 @@ struct State {
 
 static STATE: OnceLock<State> = OnceLock::new();
 
-#[inline]
-fn state() -> Option<&'static State> {
-    STATE.get()
-}
-
 /// Whether telemetry is on in this process.
 #[inline]
 pub fn enabled() -> bool {
     STATE.get().is_some()
-}
-
-/// The stderr log filter: `RUST_LOG`, default `info`.
-fn env_filter() -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
 /// Read the environment and set up logging plus, when switched on, telemetry. Called by
@@ -161,14 +99,10 @@ fn batch<E: opentelemetry_sdk::trace::SpanExporter + 'static>(exporter: E) -> Ba
         .build()
 }
 
-/// Switch telemetry on for this process with `config`: installs the global `tracing`
-/// subscriber (stderr logger + `tracing-opentelemetry` layer) and the tracer provider with
-/// its exporters; metrics start with the first node. Fails if telemetry or another global
-/// subscriber is already installed.
+/// Switch telemetry on with `config`: the global `tracing` subscriber (stderr logger +
+/// `tracing-opentelemetry` layer) and the tracer provider; metrics start with the first
+/// node. Fails if a global subscriber is already installed.
 pub fn init(config: Config) -> Result<(), String> {
-    if enabled() {
-        return Err("telemetry already initialised".into());
-    }
     let service_name = resource::service_name(&crate::build_info::binary_name());
     let mut builder =
         SdkTracerProvider::builder().with_resource(resource::build(&service_name, None));
@@ -196,14 +130,15 @@ pub fn init(config: Config) -> Result<(), String> {
     let log_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_filter(env_filter().and(filter_fn(|m| m.target() != spans::TARGET)));
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_filter(filter_fn(|m| m.target() != spans::TARGET));
     tracing_subscriber::registry()
         .with(log_layer)
         .with(telemetry_layer)
         .try_init()
         .map_err(|e| format!("a tracing subscriber is already installed: {e}"))?;
 
-    let (file, otlp) = (config.file_dir.clone(), config.otlp);
+    tracing::info!(file = ?config.file_dir, otlp = config.otlp, "telemetry on");
     let state = State {
         config,
         service_name,
@@ -214,14 +149,7 @@ pub fn init(config: Config) -> Result<(), String> {
     };
     STATE
         .set(state)
-        .map_err(|_| "telemetry already initialised".to_string())?;
-    tracing::info!(file = ?file, otlp, "telemetry on");
-    Ok(())
-}
-
-/// This process's identity and resource, once a node has named it.
-fn identity() -> Option<(&'static Identity, &'static Resource)> {
-    state()?.identity.get().map(|(i, r)| (i, r))
+        .map_err(|_| "telemetry already initialised".into())
 }
 
 /// Tell the sinks who this process is, once `init` has arrived (called by [`crate::run`]).
@@ -232,7 +160,7 @@ pub(crate) fn node_started(node: &Node) {
 /// The metrics, started by the first node that uses them (`None` when off).
 #[inline]
 fn metrics(node: &Node) -> Option<&'static Metrics> {
-    let st = state()?;
+    let st = STATE.get()?;
     Some(match st.metrics.get() {
         Some(m) => m,
         None => start(st, node),
@@ -275,7 +203,7 @@ fn spawn_snapshots(mut snaps: file_sink::Snapshots, m: &'static Metrics, interva
     let spawned = std::thread::Builder::new()
         .name("telemetry-file".into())
         .spawn(move || loop {
-            if let Err(error) = snaps.write(&m.encode_text()) {
+            if let Err(error) = snaps.write(m.encode_text()) {
                 sink_failed("file", 1, &error);
             }
             std::thread::sleep(interval);
@@ -292,23 +220,46 @@ fn sink_failed(sink: &'static str, n: u64, error: &str) {
     if !WARNED[usize::from(sink == "otlp")].swap(true, Ordering::Relaxed) {
         tracing::warn!(sink, error, "telemetry sink failing; counting drops");
     }
-    if n == 0 {
-        return;
-    }
-    let Some((st, (id, _))) = state().and_then(|st| Some((st, st.identity.get()?))) else {
-        return;
-    };
-    if let Some(m) = st.metrics.get() {
-        let labels = [
-            KeyValue::new("node", id.node_id.clone()),
-            KeyValue::new("sink", sink),
-        ];
-        m.dropped.add(n, &labels);
+    let st = STATE.get().filter(|_| n > 0);
+    if let Some((m, (id, _))) = st.and_then(|st| Some((st.metrics.get()?, st.identity.get()?))) {
+        m.dropped
+            .add(n, &[kv("node", &id.node_id), KeyValue::new("sink", sink)]);
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Runtime hooks (crate-internal). Each is one OnceLock check when telemetry is off.
+
+/// Distinct label values kept as `&'static str`; past this many, values are copied.
+const LABELS_CAP: usize = 4096;
+
+/// A label value (node id, message type) that costs no allocation to attach: each distinct
+/// value is leaked once and shared by every later measurement. Values are few (the same
+/// set Prometheus keeps a series for), so the leak is bounded by [`LABELS_CAP`].
+fn label(v: &str) -> opentelemetry::Value {
+    static SEEN: RwLock<BTreeSet<&'static str>> = RwLock::new(BTreeSet::new());
+    if let Some(&s) = SEEN.read().unwrap_or_else(|p| p.into_inner()).get(v) {
+        return s.into();
+    }
+    let mut seen = SEEN.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(&s) = seen.get(v) {
+        return s.into();
+    }
+    if seen.len() >= LABELS_CAP {
+        return v.to_string().into();
+    }
+    let s: &'static str = Box::leak(v.into());
+    seen.insert(s);
+    s.into()
+}
+
+fn kv(key: &'static str, value: &str) -> KeyValue {
+    KeyValue::new(key, label(value))
+}
+
+fn node_kv(node: &Node) -> KeyValue {
+    kv("node", node.id())
+}
 
 /// What kind of party an id names: a cluster node, a Maelstrom client, or a service.
 fn peer_kind(node: &Node, id: &str) -> &'static str {
@@ -321,70 +272,43 @@ fn peer_kind(node: &Node, id: &str) -> &'static str {
     }
 }
 
-fn body_type(body: &Value) -> &str {
+/// The `node`, `type` and `peer` labels of a message.
+fn msg_labels(node: &Node, ty: &str, peer: &'static str) -> [KeyValue; 3] {
+    [node_kv(node), kv("type", ty), KeyValue::new("peer", peer)]
+}
+
+fn type_of(body: &Map<String, Value>) -> &str {
     body.get("type")
         .and_then(Value::as_str)
         .unwrap_or("unknown")
-}
-
-fn node_kv(node: &Node) -> KeyValue {
-    KeyValue::new("node", node.id().to_string())
 }
 
 /// An inbound message after parsing: count it, and take any trace context out of its body.
 pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<opentelemetry::Context> {
     let m = metrics(node)?;
     let kind = peer_kind(node, &env.src);
-    let ty = body_type(&env.body).to_string();
+    let labels = msg_labels(node, env.msg_type().unwrap_or("unknown"), kind);
     if kind == "client" && env.in_reply_to().is_none() {
-        let labels = [node_kv(node), KeyValue::new("type", ty.clone())];
-        m.client_ops.add(1, &labels);
+        m.client_ops.add(1, &labels[..2]);
     }
-    let labels = [
-        node_kv(node),
-        KeyValue::new("type", ty),
-        KeyValue::new("peer", kind),
-    ];
     m.received.add(1, &labels);
-    if kind == "node" {
-        propagation::take(&mut env.body)
-    } else {
-        None
-    }
+    (kind == "node").then(|| propagation::take(&mut env.body))?
 }
 
 /// The `handle` span for a request about to be handled (`Span::none()` when off).
-pub(crate) fn handle_span(
-    node: &Node,
-    env: &Envelope,
-    parent: Option<opentelemetry::Context>,
-) -> Span {
+pub(crate) fn handle_span(node: &Node, env: &Envelope, cx: Option<opentelemetry::Context>) -> Span {
     if !enabled() {
         return Span::none();
     }
-    spans::handle(
-        node.id(),
-        body_type(&env.body),
-        &env.src,
-        env.msg_id(),
-        parent,
-    )
+    let ty = env.msg_type().unwrap_or("unknown");
+    spans::handle(node.id(), ty, &env.src, env.msg_id(), cx)
 }
 
 /// An outbound body: count it and, to other nodes only, add the current trace context.
 pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
     let Some(m) = metrics(node) else { return };
     let kind = peer_kind(node, dest);
-    let ty = body
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    let labels = [
-        node_kv(node),
-        KeyValue::new("type", ty.to_string()),
-        KeyValue::new("peer", kind),
-    ];
-    m.sent.add(1, &labels);
+    m.sent.add(1, &msg_labels(node, type_of(body), kind));
     if kind == "node" && dest != node.id() {
         propagation::inject(&Span::current().context(), body);
     }
@@ -405,7 +329,7 @@ impl RpcTimer {
     /// Record the outcome (`ok`, `error`, `timeout`, `closed`) and the duration.
     pub fn finish(self, outcome: &'static str) {
         self.span.record("outcome", outcome);
-        if let Some(m) = state().and_then(|st| st.metrics.get()) {
+        if let Some(m) = STATE.get().and_then(|st| st.metrics.get()) {
             let [a, b, c] = self.labels;
             let labels = [a, b, c, KeyValue::new("outcome", outcome)];
             m.rpc_duration
@@ -422,19 +346,11 @@ pub(crate) fn rpc_start(
     msg_id: u64,
 ) -> Option<RpcTimer> {
     metrics(node)?;
-    let ty = body
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    let peer = peer_kind(node, dest);
+    let (ty, peer) = (type_of(body), peer_kind(node, dest));
     Some(RpcTimer {
         span: spans::rpc(node.id(), ty, dest, peer, msg_id),
         start: Instant::now(),
-        labels: [
-            node_kv(node),
-            KeyValue::new("type", ty.to_string()),
-            KeyValue::new("peer", peer),
-        ],
+        labels: msg_labels(node, ty, peer),
     })
 }
 
@@ -454,78 +370,28 @@ pub(crate) fn kv_cas(node: &Node, service: &'static str, outcome: &'static str) 
 
 /// A gossip round about to send `batch_values` values to `fanout` peers: records the
 /// `glomers_gossip_fanout` and `glomers_gossip_batch_values` histograms and returns a
-/// `gossip_round` span (disabled when telemetry is off). Send the round's messages inside
-/// it (`let _g = span.enter();` in sync code, `.instrument(span)` in async code) so each
-/// receiver's `handle` span becomes its child.
+/// `gossip_round` span (disabled when off). Send the round's messages inside it
+/// (`span.enter()` in sync code, `.instrument(span)` in async code) so each receiver's
+/// `handle` span becomes its child.
 pub fn gossip_round(node: &Node, fanout: usize, batch_values: usize) -> Span {
-    let Some(m) = metrics(node) else {
-        return Span::none();
-    };
-    observe_round(m, node, fanout, batch_values);
-    spans::gossip_round(node.id(), fanout, batch_values)
+    gossip_rounds(node, &[(fanout, batch_values)])
 }
 
-/// The gossip rounds of one protocol step (each `(fanout, batch_values)`), for challenges
-/// whose steps may make several rounds at once: every round is recorded in the
-/// `glomers_gossip_fanout` / `glomers_gossip_batch_values` histograms, and one `gossip_round`
-/// span covers the step (`fanout` = the rounds' total, `batch_values` = their largest).
-/// No rounds, or telemetry off: a disabled span and nothing recorded.
+/// The gossip rounds `(fanout, batch_values)` of one protocol step: each is recorded in the
+/// histograms, and one `gossip_round` span covers the step (`fanout` = the rounds' total,
+/// `batch_values` = their largest). No rounds, or telemetry off: a disabled span.
 pub fn gossip_rounds(node: &Node, rounds: &[(usize, usize)]) -> Span {
-    let Some(m) = metrics(node) else {
+    let Some(m) = metrics(node).filter(|_| !rounds.is_empty()) else {
         return Span::none();
     };
-    if rounds.is_empty() {
-        return Span::none();
-    }
+    let labels = [node_kv(node)];
     for &(fanout, batch) in rounds {
-        observe_round(m, node, fanout, batch);
+        m.gossip_fanout.record(fanout as f64, &labels);
+        m.gossip_batch_values.record(batch as f64, &labels);
     }
     let fanout = rounds.iter().map(|r| r.0).sum();
     let batch = rounds.iter().map(|r| r.1).max().unwrap_or(0);
     spans::gossip_round(node.id(), fanout, batch)
-}
-
-fn observe_round(m: &Metrics, node: &Node, fanout: usize, batch_values: usize) {
-    let labels = [node_kv(node)];
-    m.gossip_fanout.record(fanout as f64, &labels);
-    m.gossip_batch_values.record(batch_values as f64, &labels);
-}
-
-/// The trace context of the current span (e.g. the `handle` span of a client's
-/// `broadcast`), to keep next to a value and link later rounds to it; `None` when off.
-pub fn current_context() -> Option<TraceContext> {
-    state()?;
-    let cx = Span::current().context();
-    let sc = cx.span().span_context().clone();
-    sc.is_valid().then_some(TraceContext(sc))
-}
-
-/// A span's position in a trace, kept to link to it later.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceContext(SpanContext);
-
-impl TraceContext {
-    /// The W3C `traceparent` form.
-    pub fn traceparent(&self) -> String {
-        let sc = &self.0;
-        format!(
-            "00-{}-{}-{:02x}",
-            sc.trace_id(),
-            sc.span_id(),
-            sc.trace_flags().to_u8()
-        )
-    }
-}
-
-/// Link `span` (e.g. a gossip round) to the traces of `contexts` (e.g. the client requests
-/// that brought the values it carries). No-op when off.
-pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceContext>) {
-    if !enabled() {
-        return;
-    }
-    for c in contexts {
-        span.add_link(c.0.clone());
-    }
 }
 
 /// One compare-and-set loop: a `cas_loop` span, and on `finish` (or drop) the
@@ -536,26 +402,23 @@ pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceCo
 /// let mut lp = telemetry::cas_loop(&node, kv.service());
 /// loop {
 ///     lp.attempt();
-///     match kv.cas(&key, &old, &new, true).instrument(lp.span().clone()).await { … }
+///     match kv.cas(&key, &old, &new, true).instrument(lp.span()).await { … }
 /// }
 /// lp.finish("ok");
 /// ```
 pub fn cas_loop(node: &Node, service: Service) -> CasLoop {
-    CasLoop {
-        inner: enabled().then(|| {
-            let span = spans::cas_loop(node.id(), service.id());
-            (span, node.clone(), service.id())
-        }),
-        attempts: 0,
-        finished: false,
-    }
+    let inner = enabled().then(|| {
+        let span = spans::cas_loop(node.id(), service.id());
+        (span, node.clone(), service.id())
+    });
+    CasLoop { inner, attempts: 0 }
 }
 
 /// See [`cas_loop`].
 pub struct CasLoop {
+    /// Taken when the loop is recorded.
     inner: Option<(Span, Node, &'static str)>,
     attempts: u32,
-    finished: bool,
 }
 
 impl CasLoop {
@@ -570,10 +433,7 @@ impl CasLoop {
 
     /// The loop's span (disabled when off), to instrument the attempts with.
     pub fn span(&self) -> Span {
-        self.inner
-            .as_ref()
-            .map(|(s, _, _)| s.clone())
-            .unwrap_or_else(Span::none)
+        self.inner.as_ref().map_or_else(Span::none, |i| i.0.clone())
     }
 
     /// End the loop with an outcome label (`ok`, `gave_up`, ...).
@@ -582,18 +442,18 @@ impl CasLoop {
     }
 
     fn record(&mut self, outcome: Option<&str>) {
-        if self.finished {
-            return;
-        }
-        self.finished = true;
-        let Some((span, node, service)) = &self.inner else {
+        let Some((span, node, service)) = self.inner.take() else {
             return;
         };
         span.record("attempts", self.attempts as i64);
         if let Some(o) = outcome {
             span.record("outcome", o);
         }
-        kv_cas_retries_for(node, service, self.attempts.saturating_sub(1) as u64);
+        if let Some(m) = metrics(&node) {
+            let retries = self.attempts.saturating_sub(1) as f64;
+            let labels = [node_kv(&node), KeyValue::new("service", service)];
+            m.kv_cas_retries.record(retries, &labels);
+        }
     }
 }
 
@@ -603,42 +463,19 @@ impl Drop for CasLoop {
     }
 }
 
-fn kv_cas_retries_for(node: &Node, service: &'static str, retries: u64) {
-    if let Some(m) = metrics(node) {
-        let labels = [node_kv(node), KeyValue::new("service", service)];
-        m.kv_cas_retries.record(retries as f64, &labels);
-    }
-}
-
-/// Record a CaS loop's retry count directly (when [`cas_loop`] does not fit).
-pub fn kv_cas_retries(node: &Node, service: Service, retries: u64) {
-    kv_cas_retries_for(node, service.id(), retries);
-}
-
-/// Count a finished transaction: `glomers_txn_total{outcome}` += 1 and
-/// `glomers_txn_conflicts_total{outcome}` += `conflicts`.
-pub fn txn(node: &Node, outcome: &str, conflicts: u64) {
-    let Some(m) = metrics(node) else { return };
-    let labels = [node_kv(node), KeyValue::new("outcome", outcome.to_string())];
-    m.txn.add(1, &labels);
-    txn_conflicts(node, outcome, conflicts);
-}
-
-/// `glomers_txn_conflicts_total{outcome}` += `conflicts`, for conflicts found once the
+/// `glomers_txn_conflicts_total{outcome}` += `conflicts`, also for conflicts found once the
 /// transactions had ended: in txn-rw-register, a node counts each replicated write that
 /// reaches it older than the key's current value (it lost to a concurrent writer under
 /// last-writer-wins).
 pub fn txn_conflicts(node: &Node, outcome: &str, conflicts: u64) {
-    if conflicts == 0 {
-        return;
+    if let Some(m) = metrics(node).filter(|_| conflicts > 0) {
+        m.txn_conflicts
+            .add(conflicts, &[node_kv(node), kv("outcome", outcome)]);
     }
-    let Some(m) = metrics(node) else { return };
-    let labels = [node_kv(node), KeyValue::new("outcome", outcome.to_string())];
-    m.txn_conflicts.add(conflicts, &labels);
 }
 
-/// A transaction of `ops` operations: a `txn` span; [`Txn::finish`] records the outcome and
-/// counts it like [`txn`].
+/// A transaction of `ops` operations: a `txn` span; [`Txn::finish`] records its outcome
+/// in the span, `glomers_txn_total` and `glomers_txn_conflicts_total`.
 pub fn txn_start(node: &Node, ops: usize) -> Txn {
     Txn {
         inner: enabled().then(|| (spans::txn(node.id(), ops), node.clone())),
@@ -660,28 +497,30 @@ impl Txn {
 
     /// The transaction's span (disabled when off).
     pub fn span(&self) -> Span {
-        self.inner
-            .as_ref()
-            .map(|(s, _)| s.clone())
-            .unwrap_or_else(Span::none)
+        self.inner.as_ref().map_or_else(Span::none, |i| i.0.clone())
     }
 
     /// End the transaction (`committed`, `aborted`, ...).
     pub fn finish(self, outcome: &str) {
-        if let Some((span, node)) = &self.inner {
-            span.record("conflicts", self.conflicts as i64);
-            span.record("outcome", outcome);
-            txn(node, outcome, self.conflicts);
+        let Some((span, node)) = &self.inner else {
+            return;
+        };
+        span.record("conflicts", self.conflicts as i64);
+        span.record("outcome", outcome);
+        if let Some(m) = metrics(node) {
+            m.txn.add(1, &[node_kv(node), kv("outcome", outcome)]);
+            txn_conflicts(node, outcome, self.conflicts);
         }
     }
 }
 
 /// The current Prometheus text exposition of this process's metrics (`None` when off).
 pub fn metrics_text() -> Option<String> {
-    state().map(|st| {
+    let st = STATE.get()?;
+    Some(
         st.metrics
             .get()
             .map(Metrics::encode_text)
-            .unwrap_or_default()
-    })
+            .unwrap_or_default(),
+    )
 }

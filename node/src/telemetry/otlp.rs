@@ -11,23 +11,16 @@ use std::time::Duration;
 use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
 use opentelemetry_otlp::{MetricExporter, SpanExporter, WithHttpConfig, WithTonicConfig};
 
-/// Which signal an exporter carries (for its per-signal variables).
+/// Which signal an exporter carries: `TRACES` or `METRICS`, as in its variables' names.
 #[derive(Clone, Copy)]
-pub(crate) enum Signal {
-    Traces,
-    Metrics,
-}
+struct Signal(&'static str);
 
 impl Signal {
+    /// The per-signal variable `what`, else the general one.
     fn var(self, what: &str) -> Option<String> {
-        let signal = match self {
-            Signal::Traces => "TRACES",
-            Signal::Metrics => "METRICS",
-        };
-        std::env::var(format!("OTEL_EXPORTER_OTLP_{signal}_{what}"))
-            .or_else(|_| std::env::var(format!("OTEL_EXPORTER_OTLP_{what}")))
-            .ok()
-            .filter(|v| !v.trim().is_empty())
+        let var = |name: String| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        var(format!("OTEL_EXPORTER_OTLP_{}_{what}", self.0))
+            .or_else(|| var(format!("OTEL_EXPORTER_OTLP_{what}")))
     }
 
     fn grpc(self) -> bool {
@@ -39,14 +32,9 @@ impl Signal {
         let Some(path) = self.var("CERTIFICATE") else {
             return Ok(None);
         };
-        std::fs::read(path.trim())
-            .map(Some)
+        let pem = std::fs::read(path.trim());
+        pem.map(Some)
             .map_err(|e| format!("OTEL_EXPORTER_OTLP_CERTIFICATE {path}: {e}"))
-    }
-
-    fn timeout(self) -> Duration {
-        let ms = self.var("TIMEOUT").and_then(|v| v.trim().parse().ok());
-        Duration::from_millis(ms.unwrap_or(10_000))
     }
 }
 
@@ -72,18 +60,16 @@ fn grpc_runtime() -> Result<&'static tokio::runtime::Runtime, String> {
 }
 
 fn tls(pem: Option<Vec<u8>>) -> Option<ClientTlsConfig> {
-    pem.map(|pem| {
-        ClientTlsConfig::new()
-            .with_enabled_roots()
-            .ca_certificate(Certificate::from_pem(pem))
-    })
+    let config = ClientTlsConfig::new().with_enabled_roots();
+    pem.map(|pem| config.ca_certificate(Certificate::from_pem(pem)))
 }
 
 /// The blocking HTTP client: our own only to add the CA. Built on a thread of its own,
 /// since reqwest's blocking client refuses to be built inside a tokio runtime.
 fn http_client(signal: Signal) -> Result<reqwest::blocking::Client, String> {
     let pem = signal.certificate()?;
-    let timeout = signal.timeout();
+    let ms = signal.var("TIMEOUT").and_then(|v| v.trim().parse().ok());
+    let timeout = Duration::from_millis(ms.unwrap_or(10_000));
     std::thread::spawn(move || {
         let mut b = reqwest::blocking::Client::builder().timeout(timeout);
         if let Some(pem) = pem {
@@ -96,42 +82,30 @@ fn http_client(signal: Signal) -> Result<reqwest::blocking::Client, String> {
     .map_err(|_| "building the HTTP client panicked".to_string())?
 }
 
+/// The exporter `$builder` makes (`SpanExporter` or `MetricExporter`) for `$signal`.
+macro_rules! exporter {
+    ($builder:ty, $signal:expr) => {{
+        install_crypto();
+        let s = $signal;
+        let built = if s.grpc() {
+            let _rt = grpc_runtime()?.enter();
+            let b = <$builder>::builder().with_tonic();
+            match tls(s.certificate()?) {
+                Some(t) => b.with_tls_config(t).build(),
+                None => b.build(),
+            }
+        } else {
+            let b = <$builder>::builder().with_http();
+            b.with_http_client(http_client(s)?).build()
+        };
+        built.map_err(|e| e.to_string())
+    }};
+}
+
 pub(crate) fn span_exporter() -> Result<SpanExporter, String> {
-    install_crypto();
-    let s = Signal::Traces;
-    let built = if s.grpc() {
-        let _rt = grpc_runtime()?.enter();
-        let mut b = SpanExporter::builder().with_tonic();
-        if let Some(t) = tls(s.certificate()?) {
-            b = b.with_tls_config(t);
-        }
-        b.build()
-    } else {
-        let client = http_client(s)?;
-        SpanExporter::builder()
-            .with_http()
-            .with_http_client(client)
-            .build()
-    };
-    built.map_err(|e| e.to_string())
+    exporter!(SpanExporter, Signal("TRACES"))
 }
 
 pub(crate) fn metric_exporter() -> Result<MetricExporter, String> {
-    install_crypto();
-    let s = Signal::Metrics;
-    let built = if s.grpc() {
-        let _rt = grpc_runtime()?.enter();
-        let mut b = MetricExporter::builder().with_tonic();
-        if let Some(t) = tls(s.certificate()?) {
-            b = b.with_tls_config(t);
-        }
-        b.build()
-    } else {
-        let client = http_client(s)?;
-        MetricExporter::builder()
-            .with_http()
-            .with_http_client(client)
-            .build()
-    };
-    built.map_err(|e| e.to_string())
+    exporter!(MetricExporter, Signal("METRICS"))
 }

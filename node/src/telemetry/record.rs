@@ -1,12 +1,15 @@
-//! `SpanRecord`: one finished span as the file sink writes it (one JSON object per line of
-//! `spans.jsonl`) and as tests read it back, converted from the SDK's `SpanData`.
+//! One finished span as a line of `spans.jsonl`: [`SpanLine`] writes it straight from the
+//! SDK's `SpanData` (no intermediate copy), and [`SpanRecord`] reads it back (tests, the
+//! in-memory sink).
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::Value as OtelValue;
 use opentelemetry_sdk::trace::SpanData;
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -18,28 +21,22 @@ pub struct LinkRecord {
     pub span_id: String,
 }
 
-/// One finished span.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One finished span, as read back from a `spans.jsonl` line (fields as documented there).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SpanRecord {
-    /// 32 lowercase hex digits.
     pub trace_id: String,
-    /// 16 lowercase hex digits.
     pub span_id: String,
-    /// The parent's span id, absent for a root span.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub parent_span_id: Option<String>,
-    /// True when the parent lives in another node (context came in a message body).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub parent_is_remote: bool,
     pub name: String,
     pub start_unix_nano: u64,
     pub end_unix_nano: u64,
-    /// Span fields (`msg.type`, `msg.src`, `node`, ...), as JSON scalars.
     pub attributes: BTreeMap<String, Value>,
-    /// `error` when the span recorded a failure, otherwise absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub links: Vec<LinkRecord>,
 }
 
@@ -50,47 +47,84 @@ impl SpanRecord {
     }
 }
 
-pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
-}
-
-fn json_value(v: &OtelValue) -> Value {
-    match v {
-        OtelValue::Bool(b) => Value::Bool(*b),
-        OtelValue::I64(i) => Value::from(*i),
-        OtelValue::F64(f) => Value::from(*f),
-        OtelValue::String(s) => Value::from(s.as_str()),
-        other => Value::from(other.to_string()),
+impl From<&SpanData> for SpanRecord {
+    fn from(s: &SpanData) -> SpanRecord {
+        let line = serde_json::to_value(SpanLine(s)).expect("a span serializes");
+        serde_json::from_value(line).expect("a span line reads back")
     }
 }
 
-impl From<&SpanData> for SpanRecord {
-    fn from(s: &SpanData) -> SpanRecord {
-        let has_parent = s.parent_span_id != SpanId::INVALID;
-        SpanRecord {
-            trace_id: s.span_context.trace_id().to_string(),
-            span_id: s.span_context.span_id().to_string(),
-            parent_span_id: has_parent.then(|| s.parent_span_id.to_string()),
-            parent_is_remote: has_parent && s.parent_span_is_remote,
-            name: s.name.to_string(),
-            start_unix_nano: unix_nanos(s.start_time),
-            end_unix_nano: unix_nanos(s.end_time),
-            attributes: s
+pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Serializes through `Display` (trace and span ids: lowercase hex).
+struct Shown<T>(T);
+
+impl<T: Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// An attribute value as a JSON scalar (arrays as their text).
+struct Attr<'a>(&'a OtelValue);
+
+impl Serialize for Attr<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            OtelValue::Bool(b) => s.serialize_bool(*b),
+            OtelValue::I64(i) => s.serialize_i64(*i),
+            OtelValue::F64(f) => s.serialize_f64(*f),
+            OtelValue::String(v) => s.serialize_str(v.as_str()),
+            other => s.collect_str(other),
+        }
+    }
+}
+
+struct Attrs<'a>(&'a SpanData);
+
+impl Serialize for Attrs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            self.0
                 .attributes
                 .iter()
-                .map(|kv| (kv.key.to_string(), json_value(&kv.value)))
-                .collect(),
-            status: matches!(s.status, Status::Error { .. }).then(|| "error".to_string()),
-            links: s
-                .links
-                .iter()
-                .map(|l| LinkRecord {
-                    trace_id: l.span_context.trace_id().to_string(),
-                    span_id: l.span_context.span_id().to_string(),
-                })
-                .collect(),
+                .map(|kv| (kv.key.as_str(), Attr(&kv.value))),
+        )
+    }
+}
+
+/// A span as one `spans.jsonl` object (format in docs/telemetry.md).
+pub(crate) struct SpanLine<'a>(pub &'a SpanData);
+
+impl Serialize for SpanLine<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("trace_id", &Shown(d.span_context.trace_id()))?;
+        m.serialize_entry("span_id", &Shown(d.span_context.span_id()))?;
+        if d.parent_span_id != SpanId::INVALID {
+            m.serialize_entry("parent_span_id", &Shown(d.parent_span_id))?;
+            if d.parent_span_is_remote {
+                m.serialize_entry("parent_is_remote", &true)?;
+            }
         }
+        m.serialize_entry("name", d.name.as_ref())?;
+        m.serialize_entry("start_unix_nano", &unix_nanos(d.start_time))?;
+        m.serialize_entry("end_unix_nano", &unix_nanos(d.end_time))?;
+        m.serialize_entry("attributes", &Attrs(d))?;
+        if matches!(d.status, Status::Error { .. }) {
+            m.serialize_entry("status", "error")?;
+        }
+        if !d.links.is_empty() {
+            let link = |l: &opentelemetry::trace::Link| LinkRecord {
+                trace_id: l.span_context.trace_id().to_string(),
+                span_id: l.span_context.span_id().to_string(),
+            };
+            m.serialize_entry("links", &d.links.iter().map(link).collect::<Vec<_>>())?;
+        }
+        m.end()
     }
 }
