@@ -1,8 +1,5 @@
-//! OTLP over gRPC from a real node process (`otlp-grpc` feature): a tonic collector inside
-//! the test receives the echo node's spans and metrics, with the same names and attributes
-//! as over HTTP. The feature is on by default; a build without it skips this file.
-
-#![cfg(feature = "otlp-grpc")]
+//! OTLP over gRPC from a real node process: a tonic collector inside the test receives the
+//! echo node's spans and metrics, with the same names and attributes as over HTTP.
 
 mod telemetry_common;
 

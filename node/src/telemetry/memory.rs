@@ -1,9 +1,12 @@
-//! An in-memory span sink for tests: finished spans are converted to [`SpanRecord`]s and
-//! kept in a shared list.
+//! An in-memory span exporter for tests: finished spans are converted to [`SpanRecord`]s
+//! and kept in a shared list (behind a `SimpleSpanProcessor`, so a span is listed as soon
+//! as it ends).
 
 use std::sync::{Arc, Mutex};
 
-use super::finished::Finished;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
 use super::record::SpanRecord;
 
 /// A shared list of finished spans. Clones share the list.
@@ -22,16 +25,14 @@ impl MemorySink {
         self.lock().clone()
     }
 
-    /// Forget every span collected so far.
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    pub(crate) fn push(&self, span: &Finished) {
-        self.lock().push(SpanRecord::from(span));
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SpanRecord>> {
         self.spans.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SpanExporter for MemorySink {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.lock().extend(batch.iter().map(SpanRecord::from));
+        Ok(())
     }
 }

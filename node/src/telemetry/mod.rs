@@ -1,134 +1,72 @@
-//! Telemetry: `tracing` spans and Prometheus metrics from every node, written to files,
-//! sent over OTLP, or both. Off by default; switched on by environment only, because
-//! Maelstrom passes nodes no flags.
+//! Telemetry: `tracing` spans and OpenTelemetry metrics from every node, written to files,
+//! sent over OTLP, or both; off by default and switched on by environment only (Maelstrom
+//! passes nodes no flags). Spans go through the `tracing-opentelemetry` layer into the
+//! `opentelemetry_sdk` tracer provider, whose batch processors feed `opentelemetry-otlp` and
+//! the file sink's exporter; metrics are one set of OpenTelemetry instruments read by a
+//! Prometheus registry (`metrics.prom`) and a periodic OTLP push. docs/telemetry.md is the
+//! user's guide: variables, span and metric schema, file layout, cost.
 //!
-//! # Switches
-//!
-//! | variable | meaning |
-//! |---|---|
-//! | `GLOMERS_TELEMETRY` | `off` (default), `file`, `otlp` or `file,otlp` |
-//! | `GLOMERS_TELEMETRY_DIR` | file sink root. Maelstrom starts nodes with the cwd in its temp dir, so give an **absolute** path; default `./glomers-telemetry` under the cwd (the resolved path is logged). The harness sets `<run folder>/telemetry`. |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | collector base URL; default `http://localhost:4318` (HTTP) or `http://localhost:4317` (gRPC). `/v1/traces` and `/v1/metrics` are appended for HTTP. Per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `…_METRICS_ENDPOINT` are used as given. Plain `http://` only. |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (default) or `grpc` (the `otlp-grpc` cargo feature, on by default; `--no-default-features` builds nodes without tonic, h2, hyper and tower) |
-//! | `OTEL_EXPORTER_OTLP_TIMEOUT` | ms per export request (default 2000) |
-//! | `OTEL_METRIC_EXPORT_INTERVAL` | ms between OTLP metric pushes (default 1000: nodes are SIGKILLed) |
-//! | `OTEL_SERVICE_NAME` | `service.name` (default: the binary name, e.g. `broadcast`) |
-//! | `OTEL_RESOURCE_ATTRIBUTES` | extra resource attributes, `k=v,k2=v2` |
-//! | `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` | share of traces recorded: `always_on` (default), `always_off` (metrics only), `parentbased_traceidratio` with a ratio such as `0.1`. Decided where a trace starts (client request, timer round); spans with a parent in a message follow it, so recorded traces are whole. Metrics always count everything. |
-//! | `RUST_LOG` | stderr log filter, as before (telemetry spans never reach the log) |
-//!
-//! Resource: `service.name` = binary (or `OTEL_SERVICE_NAME`), `service.instance.id` = node id,
-//! `process.pid`.
-//!
-//! # What is recorded
-//!
-//! Spans: `handle` per handled message (`msg.type`, `msg.src`, `msg.id`, `node`), `rpc` per
-//! outgoing RPC (`msg.type`, `msg.dest`, `peer`, `msg.id`, `outcome`), and, when challenges
-//! call them, `gossip_round` (`fanout`, `batch_values`), `cas_loop` (`service`, `attempts`,
-//! `outcome`) and `txn` (`ops`, `conflicts`, `outcome`). Node→node bodies carry the sender's
-//! context in a `traceparent` key (see [`TRACEPARENT_KEY`]), so a message's handling on the
-//! receiver is a child of the span that sent it: one broadcast value's spread across the
-//! cluster is one trace. Bodies to clients and services never get it; with telemetry off no
-//! body changes at all.
-//!
-//! Metrics (Prometheus names; labels never carry ids or values):
-//! `glomers_messages_sent_total` / `glomers_messages_received_total` {node, type, peer =
-//! node|client|service}, `glomers_client_ops_total` {node, type},
-//! `glomers_rpc_duration_seconds` {node, type, peer, outcome = ok|error|timeout|closed},
-//! `glomers_gossip_fanout`, `glomers_gossip_batch_values` {node},
-//! `glomers_kv_cas_total` {node, service, outcome = ok|precondition_failed|key_does_not_exist|
-//! timeout|error}, `glomers_kv_cas_retries` {node, service}, `glomers_txn_total` /
-//! `glomers_txn_conflicts_total` {node, outcome}, `glomers_telemetry_dropped_total` {node, sink}.
-//!
-//! # Sinks
-//!
-//! The file layout is described in `file_sink.rs` (README copy):
-//! `$GLOMERS_TELEMETRY_DIR/<node-id>/<start-unix-ms>-<pid>/{meta.json, spans.jsonl, metrics.prom}`.
-//! OTLP: the same spans as protobuf, metrics converted from the same Prometheus registry.
-//! Spans are recorded by a small `tracing` subscriber of our own (`recorder.rs`: ids, start/end
-//! times, fields; no OpenTelemetry SDK on the node's path). Each sink has its own thread; a
-//! finished span is handed over through a bounded buffer and never waits. A failing sink (unwritable directory, refused endpoint) logs once on
-//! stderr, counts what it loses in `glomers_telemetry_dropped_total`, and retries on its next
-//! flush; it never writes to stdout.
-//!
-//! # Cost when off
-//!
-//! No subscriber layer beyond the stderr logger, no threads; each runtime hook is one
-//! `OnceLock` check.
+//! Here: the pipeline's setup and the hooks the runtime and challenges call (with telemetry
+//! off, each is one `OnceLock` check).
 
 mod config;
-mod context;
+mod deferred;
 mod file_sink;
-mod finished;
-mod http_client;
 mod memory;
 mod metrics;
 mod otlp;
-mod pipeline;
-mod prom_otlp;
 mod propagation;
 mod record;
-mod recorder;
 mod resource;
-mod span_otlp;
 mod spans;
 
-use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{OnceLock, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
 use serde_json::{Map, Value};
 use tracing::Span;
-use tracing_subscriber::filter::EnvFilter;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 use crate::kv::Service;
 use crate::message::Envelope;
 use crate::node::Node;
 
-pub use config::{Config, OtlpConfig, OtlpProtocol, DEFAULT_DIR};
+pub use config::{Config, DEFAULT_DIR};
 pub use memory::MemorySink;
 pub use propagation::KEY as TRACEPARENT_KEY;
 pub use record::{LinkRecord, SpanRecord};
-pub use spans::TARGET as SPAN_TARGET;
 
-use context::SpanCx;
-use metrics::{HandleCache, Metrics};
-use pipeline::{DropCounter, Identity, Queues, Workers};
-use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
-use std::cell::RefCell;
+use deferred::{Deferred, Identity};
+use metrics::Metrics;
 
 struct State {
-    metrics: Metrics,
-    node_id: Arc<OnceLock<String>>,
-    workers: Option<Workers>,
+    config: Config,
     service_name: String,
     start_unix_ms: u64,
-    sample_ratio: f64,
+    /// Set by the first node this process sees (several nodes in one process: tests).
+    identity: OnceLock<(Identity, Resource)>,
+    /// Built with the identity, since the OTLP resource names the node.
+    metrics: OnceLock<Metrics>,
+    // Kept alive: dropping the provider would shut its processors down.
+    _provider: SdkTracerProvider,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
-
-#[inline]
-fn state() -> Option<&'static State> {
-    STATE.get()
-}
-
-/// Call after changing a metric: a sink worker asleep because the node was quiet wakes.
-#[inline]
-fn changed(st: &State) {
-    if let Some(w) = &st.workers {
-        w.metrics_changed();
-    }
-}
 
 /// Whether telemetry is on in this process.
 #[inline]
 pub fn enabled() -> bool {
     STATE.get().is_some()
-}
-
-/// The stderr log filter: `RUST_LOG`, default `info`.
-fn env_filter() -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
 /// Read the environment and set up logging plus, when switched on, telemetry. Called by
@@ -146,121 +84,182 @@ pub fn init_from_env() {
     }
 }
 
-/// Switch telemetry on for this process with `config`: installs the global `tracing`
-/// subscriber (span recorder + stderr logger), the metrics registry and the sink threads.
-/// Fails if telemetry or another global subscriber is already installed.
+/// A batch processor with our defaults (1 s delay, 8192 spans queued) unless `OTEL_BSP_*`
+/// variables say otherwise.
+fn batch<E: opentelemetry_sdk::trace::SpanExporter + 'static>(exporter: E) -> BatchSpanProcessor {
+    let mut config = BatchConfigBuilder::default();
+    if std::env::var_os("OTEL_BSP_SCHEDULE_DELAY").is_none() {
+        config = config.with_scheduled_delay(Duration::from_secs(1));
+    }
+    if std::env::var_os("OTEL_BSP_MAX_QUEUE_SIZE").is_none() {
+        config = config.with_max_queue_size(8192);
+    }
+    BatchSpanProcessor::builder(exporter)
+        .with_batch_config(config.build())
+        .build()
+}
+
+/// Switch telemetry on with `config`: the global `tracing` subscriber (stderr logger +
+/// `tracing-opentelemetry` layer) and the tracer provider; metrics start with the first
+/// node. Fails if a global subscriber is already installed.
 pub fn init(config: Config) -> Result<(), String> {
-    if enabled() {
-        return Err("telemetry already initialised".into());
+    let service_name = resource::service_name(&crate::build_info::binary_name());
+    let mut builder =
+        SdkTracerProvider::builder().with_resource(resource::build(&service_name, None));
+    if let Some(mem) = config.memory.clone() {
+        builder = builder.with_simple_exporter(mem);
     }
-    let start_unix_ms = file_sink::unix_ms(SystemTime::now());
-    let binary = binary_name();
-    let service_name = service_name(&config, &binary);
-    let metrics = Metrics::new();
-    let node_id = Arc::new(OnceLock::new());
-    let drops = DropCounter {
-        counter: metrics.dropped.clone(),
-        node: node_id.clone(),
-    };
-
-    let mut sinks: Vec<Box<dyn pipeline::Sink>> = Vec::new();
-    if let Some(dir) = &config.file_dir {
-        sinks.push(Box::new(file_sink::FileSink::new(
-            dir.clone(),
-            config.flush_interval,
-        )));
+    if let Some(dir) = config.file_dir.clone() {
+        let make = move |id: &Identity| Ok(file_sink::FileSpans::new(file_sink::folder(&dir, id)));
+        builder = builder.with_span_processor(batch(Deferred::new("file", make)));
     }
-    if let Some(otlp) = &config.otlp {
-        sinks.push(Box::new(otlp::OtlpSink::new(otlp.clone())));
+    if config.otlp {
+        let make = |_: &Identity| otlp::span_exporter();
+        builder = builder.with_span_processor(batch(Deferred::new("otlp", make)));
     }
-
-    // Sampling is decided before a span exists (see `handle_span`): every span the
-    // recorder sees is recorded.
-    let mut workers = None;
-    let mut queues = None;
-    if !sinks.is_empty() {
-        let (q, w) = Queues::start(sinks, metrics.registry.clone(), drops);
-        queues = Some(q);
-        workers = Some(w);
-    }
-    let recorder = recorder::Recorder {
-        memory: config.memory.clone(),
-        queues,
-    };
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(env_filter())
+    let provider = builder.build();
+    let telemetry_layer = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("glomers"))
+        .with_location(false)
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_level(false)
+        .with_context_activation(false)
+        .with_filter(filter_fn(|m| m.target() == spans::TARGET));
+    let log_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(recorder::NodeSubscriber::new(
-        recorder,
-        Box::new(logs),
-    ))
-    .map_err(|e| format!("a tracing subscriber is already installed: {e}"))?;
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_filter(filter_fn(|m| m.target() != spans::TARGET));
+    tracing_subscriber::registry()
+        .with(log_layer)
+        .with(telemetry_layer)
+        .try_init()
+        .map_err(|e| format!("a tracing subscriber is already installed: {e}"))?;
 
+    tracing::info!(file = ?config.file_dir, otlp = config.otlp, "telemetry on");
     let state = State {
-        metrics,
-        node_id,
-        workers,
+        config,
         service_name,
-        start_unix_ms,
-        sample_ratio: config.sample_ratio,
+        start_unix_ms: file_sink::unix_ms(SystemTime::now()),
+        identity: OnceLock::new(),
+        metrics: OnceLock::new(),
+        _provider: provider,
     };
     STATE
         .set(state)
-        .map_err(|_| "telemetry already initialised".to_string())?;
-    tracing::info!(
-        file = ?config.file_dir,
-        otlp = config.otlp.as_ref().map(|o| o.traces_endpoint.as_str()),
-        "telemetry on"
-    );
-    Ok(())
+        .map_err(|_| "telemetry already initialised".into())
 }
 
 /// Tell the sinks who this process is, once `init` has arrived (called by [`crate::run`]).
 pub(crate) fn node_started(node: &Node) {
-    let Some(st) = state() else { return };
-    if st.node_id.set(node.id().to_string()).is_err() {
-        return; // several nodes in one process (tests): the first names the sinks
-    }
-    let Some(workers) = &st.workers else { return };
-    workers.start(Identity {
-        node_id: node.id().to_string(),
-        node_ids: node.node_ids().to_vec(),
-        binary: binary_name(),
-        service_name: st.service_name.clone(),
-        pid: std::process::id(),
-        start_unix_ms: st.start_unix_ms,
-        resource: resource::build(&st.service_name, node.id()),
+    metrics(node);
+}
+
+/// The metrics, started by the first node that uses them (`None` when off).
+#[inline]
+fn metrics(node: &Node) -> Option<&'static Metrics> {
+    let st = STATE.get()?;
+    Some(match st.metrics.get() {
+        Some(m) => m,
+        None => start(st, node),
+    })
+}
+
+/// Name the process after `node` and start what needs its name: the metrics with their
+/// readers, and the file sink's snapshot thread.
+#[cold]
+fn start(st: &'static State, node: &Node) -> &'static Metrics {
+    let (id, resource) = st.identity.get_or_init(|| {
+        let id = Identity {
+            node_id: node.id().to_string(),
+            node_ids: node.node_ids().to_vec(),
+            binary: crate::build_info::binary_name(),
+            service_name: st.service_name.clone(),
+            pid: std::process::id(),
+            start_unix_ms: st.start_unix_ms,
+        };
+        (id, resource::build(&st.service_name, Some(node.id())))
     });
-}
-
-fn binary_name() -> String {
-    std::env::args_os()
-        .next()
-        .map(std::path::PathBuf::from)
-        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "glomers-node".into())
-}
-
-/// `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else the binary.
-fn service_name(config: &Config, binary: &str) -> String {
-    if let Some(name) = &config.service_name {
-        return name.clone();
-    }
-    let from_attrs = std::env::var("OTEL_RESOURCE_ATTRIBUTES")
-        .ok()
-        .and_then(|attrs| {
-            attrs.split(',').find_map(|kv| {
-                let (k, v) = kv.split_once('=')?;
-                (k.trim() == "service.name").then(|| v.trim().to_string())
-            })
+    let mut first = false;
+    let m = st.metrics.get_or_init(|| {
+        first = true;
+        let otlp = st.config.otlp.then(otlp::metric_exporter).and_then(|r| {
+            r.map_err(|e| tracing::warn!(error = %e, "OTLP metrics not started"))
+                .ok()
         });
-    from_attrs.unwrap_or_else(|| binary.to_string())
+        Metrics::new(resource.clone(), otlp, st.config.flush_interval)
+    });
+    if let (true, Some(dir)) = (first, &st.config.file_dir) {
+        let snaps = file_sink::Snapshots::new(file_sink::folder(dir, id), id);
+        spawn_snapshots(snaps, m, st.config.flush_interval);
+    }
+    m
+}
+
+/// The `telemetry-file` thread: `metrics.prom` (and `meta.json`) every `interval`.
+fn spawn_snapshots(mut snaps: file_sink::Snapshots, m: &'static Metrics, interval: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("telemetry-file".into())
+        .spawn(move || loop {
+            if let Err(error) = snaps.write(m.encode_text()) {
+                sink_failed("file", 1, &error);
+            }
+            std::thread::sleep(interval);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "telemetry file thread not started");
+    }
+}
+
+/// A sink (`file` or `otlp`) lost `n` spans or snapshots: logged once per sink, counted
+/// in `glomers_telemetry_dropped_total{sink}`.
+fn sink_failed(sink: &'static str, n: u64, error: &str) {
+    static WARNED: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    if !WARNED[usize::from(sink == "otlp")].swap(true, Ordering::Relaxed) {
+        tracing::warn!(sink, error, "telemetry sink failing; counting drops");
+    }
+    let st = STATE.get().filter(|_| n > 0);
+    if let Some((m, (id, _))) = st.and_then(|st| Some((st.metrics.get()?, st.identity.get()?))) {
+        m.dropped
+            .add(n, &[kv("node", &id.node_id), KeyValue::new("sink", sink)]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Runtime hooks (crate-internal). Each is one OnceLock check when telemetry is off.
+
+/// Distinct label values kept as `&'static str`; past this many, values are copied.
+const LABELS_CAP: usize = 4096;
+
+/// A label value (node id, message type) that costs no allocation to attach: each distinct
+/// value is leaked once and shared by every later measurement. Values are few (the same
+/// set Prometheus keeps a series for), so the leak is bounded by [`LABELS_CAP`].
+fn label(v: &str) -> opentelemetry::Value {
+    static SEEN: RwLock<BTreeSet<&'static str>> = RwLock::new(BTreeSet::new());
+    if let Some(&s) = SEEN.read().unwrap_or_else(|p| p.into_inner()).get(v) {
+        return s.into();
+    }
+    let mut seen = SEEN.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(&s) = seen.get(v) {
+        return s.into();
+    }
+    if seen.len() >= LABELS_CAP {
+        return v.to_string().into();
+    }
+    let s: &'static str = Box::leak(v.into());
+    seen.insert(s);
+    s.into()
+}
+
+fn kv(key: &'static str, value: &str) -> KeyValue {
+    KeyValue::new(key, label(value))
+}
+
+fn node_kv(node: &Node) -> KeyValue {
+    kv("node", node.id())
+}
 
 /// What kind of party an id names: a cluster node, a Maelstrom client, or a service.
 fn peer_kind(node: &Node, id: &str) -> &'static str {
@@ -273,129 +272,45 @@ fn peer_kind(node: &Node, id: &str) -> &'static str {
     }
 }
 
-fn body_type(body: &Value) -> &str {
+/// The `node`, `type` and `peer` labels of a message.
+fn msg_labels(node: &Node, ty: &str, peer: &'static str) -> [KeyValue; 3] {
+    [node_kv(node), kv("type", ty), KeyValue::new("peer", peer)]
+}
+
+fn type_of(body: &Map<String, Value>) -> &str {
     body.get("type")
         .and_then(Value::as_str)
         .unwrap_or("unknown")
 }
 
-thread_local! {
-    static SENT: RefCell<HandleCache<IntCounter>> = const { RefCell::new(HandleCache::new()) };
-    static RECEIVED: RefCell<HandleCache<IntCounter>> = const { RefCell::new(HandleCache::new()) };
-    static CLIENT_OPS: RefCell<HandleCache<IntCounter>> = const { RefCell::new(HandleCache::new()) };
-    static FANOUT: RefCell<HandleCache<Histogram>> = const { RefCell::new(HandleCache::new()) };
-    static BATCH_VALUES: RefCell<HandleCache<Histogram>> = const { RefCell::new(HandleCache::new()) };
-}
-
-/// `histogram{node}.observe(v)` through this thread's cached handle.
-fn observe(
-    cache: &'static std::thread::LocalKey<RefCell<HandleCache<Histogram>>>,
-    vec: &HistogramVec,
-    node: &str,
-    v: f64,
-) {
-    let make = |l: &[&str]| vec.with_label_values(l);
-    let direct = cache.with(|c| match c.try_borrow_mut() {
-        Ok(mut c) => {
-            c.with(&[node], make, |h| h.observe(v));
-            false
-        }
-        Err(_) => true,
-    });
-    if direct {
-        vec.with_label_values(&[node]).observe(v);
-    }
-}
-
-/// `counter{labels} += 1` through this thread's cached handle.
-fn count(
-    cache: &'static std::thread::LocalKey<RefCell<HandleCache<IntCounter>>>,
-    vec: &IntCounterVec,
-    labels: &[&str],
-) {
-    let make = |l: &[&str]| vec.with_label_values(l);
-    let direct = cache.with(|c| match c.try_borrow_mut() {
-        Ok(mut c) => {
-            c.with(labels, make, |h| h.inc());
-            false
-        }
-        Err(_) => true,
-    });
-    if direct {
-        vec.with_label_values(labels).inc();
-    }
-}
-
 /// An inbound message after parsing: count it, and take any trace context out of its body.
-pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<SpanCx> {
-    let st = state()?;
+pub(crate) fn on_receive(node: &Node, env: &mut Envelope) -> Option<opentelemetry::Context> {
+    let m = metrics(node)?;
     let kind = peer_kind(node, &env.src);
-    let ty = body_type(&env.body);
-    count(&RECEIVED, &st.metrics.received, &[node.id(), ty, kind]);
+    let labels = msg_labels(node, env.msg_type().unwrap_or("unknown"), kind);
     if kind == "client" && env.in_reply_to().is_none() {
-        count(&CLIENT_OPS, &st.metrics.client_ops, &[node.id(), ty]);
+        m.client_ops.add(1, &labels[..2]);
     }
-    changed(st);
-    if kind == "node" {
-        propagation::take(&mut env.body)
-    } else {
-        None
-    }
+    m.received.add(1, &labels);
+    (kind == "node").then(|| propagation::take(&mut env.body))?
 }
 
-/// Whether to start a new trace here (`OTEL_TRACES_SAMPLER_ARG` of them).
-fn sample_root(st: &State) -> bool {
-    let ratio = st.sample_ratio;
-    if ratio >= 1.0 {
-        return true;
-    }
-    if ratio <= 0.0 {
-        return false;
-    }
-    context::random_unit() < ratio
-}
-
-/// A helper span is recorded inside a recorded span, or as a sampled new trace.
-fn child_or_root(st: &State) -> bool {
-    context::current().is_some() || sample_root(st)
-}
-
-/// The `handle` span for a request about to be handled (`Span::none()` when off or when
-/// the trace is not sampled).
-pub(crate) fn handle_span(node: &Node, env: &Envelope, parent: Option<SpanCx>) -> Span {
-    let Some(st) = state() else {
-        return Span::none();
-    };
-    let record = match &parent {
-        Some(p) => p.is_sampled(),
-        // A peer's message without context belongs to a trace that was not sampled.
-        None if st.sample_ratio < 1.0 && peer_kind(node, &env.src) == "node" => false,
-        None => sample_root(st),
-    };
-    if !record {
+/// The `handle` span for a request about to be handled (`Span::none()` when off).
+pub(crate) fn handle_span(node: &Node, env: &Envelope, cx: Option<opentelemetry::Context>) -> Span {
+    if !enabled() {
         return Span::none();
     }
-    spans::handle(
-        node.id(),
-        body_type(&env.body),
-        &env.src,
-        env.msg_id(),
-        parent,
-    )
+    let ty = env.msg_type().unwrap_or("unknown");
+    spans::handle(node.id(), ty, &env.src, env.msg_id(), cx)
 }
 
 /// An outbound body: count it and, to other nodes only, add the current trace context.
 pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
-    let Some(st) = state() else { return };
+    let Some(m) = metrics(node) else { return };
     let kind = peer_kind(node, dest);
-    let ty = body
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    count(&SENT, &st.metrics.sent, &[node.id(), ty, kind]);
-    changed(st);
+    m.sent.add(1, &msg_labels(node, type_of(body), kind));
     if kind == "node" && dest != node.id() {
-        propagation::inject_current(body);
+        propagation::inject(&Span::current().context(), body);
     }
 }
 
@@ -403,9 +318,7 @@ pub(crate) fn on_send(node: &Node, dest: &str, body: &mut Map<String, Value>) {
 pub(crate) struct RpcTimer {
     span: Span,
     start: Instant,
-    node: String,
-    msg_type: String,
-    peer: &'static str,
+    labels: [KeyValue; 3],
 }
 
 impl RpcTimer {
@@ -414,14 +327,13 @@ impl RpcTimer {
     }
 
     /// Record the outcome (`ok`, `error`, `timeout`, `closed`) and the duration.
-    pub fn finish(self, outcome: &str) {
+    pub fn finish(self, outcome: &'static str) {
         self.span.record("outcome", outcome);
-        if let Some(st) = state() {
-            st.metrics
-                .rpc_duration
-                .with_label_values(&[&self.node, &self.msg_type, self.peer, outcome])
-                .observe(self.start.elapsed().as_secs_f64());
-            changed(st);
+        if let Some(m) = STATE.get().and_then(|st| st.metrics.get()) {
+            let [a, b, c] = self.labels;
+            let labels = [a, b, c, KeyValue::new("outcome", outcome)];
+            m.rpc_duration
+                .record(self.start.elapsed().as_secs_f64(), &labels);
         }
     }
 }
@@ -433,34 +345,24 @@ pub(crate) fn rpc_start(
     body: &Map<String, Value>,
     msg_id: u64,
 ) -> Option<RpcTimer> {
-    let st = state()?;
-    let ty = body
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    let peer = peer_kind(node, dest);
-    let span = if child_or_root(st) {
-        spans::rpc(node.id(), ty, dest, peer, msg_id)
-    } else {
-        Span::none()
-    };
+    metrics(node)?;
+    let (ty, peer) = (type_of(body), peer_kind(node, dest));
     Some(RpcTimer {
-        span,
+        span: spans::rpc(node.id(), ty, dest, peer, msg_id),
         start: Instant::now(),
-        node: node.id().to_string(),
-        msg_type: ty.to_string(),
-        peer,
+        labels: msg_labels(node, ty, peer),
     })
 }
 
 /// One CaS request's outcome (called by `Kv::cas`).
-pub(crate) fn kv_cas(node: &Node, service: &str, outcome: &str) {
-    let Some(st) = state() else { return };
-    st.metrics
-        .kv_cas
-        .with_label_values(&[node.id(), service, outcome])
-        .inc();
-    changed(st);
+pub(crate) fn kv_cas(node: &Node, service: &'static str, outcome: &'static str) {
+    let Some(m) = metrics(node) else { return };
+    let labels = [
+        node_kv(node),
+        KeyValue::new("service", service),
+        KeyValue::new("outcome", outcome),
+    ];
+    m.kv_cas.add(1, &labels);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -468,79 +370,28 @@ pub(crate) fn kv_cas(node: &Node, service: &str, outcome: &str) {
 
 /// A gossip round about to send `batch_values` values to `fanout` peers: records the
 /// `glomers_gossip_fanout` and `glomers_gossip_batch_values` histograms and returns a
-/// `gossip_round` span (disabled when telemetry is off). Send the round's messages inside
-/// it (`let _g = span.enter();` in sync code, `.instrument(span)` in async code) so each
-/// receiver's `handle` span becomes its child.
+/// `gossip_round` span (disabled when off). Send the round's messages inside it
+/// (`span.enter()` in sync code, `.instrument(span)` in async code) so each receiver's
+/// `handle` span becomes its child.
 pub fn gossip_round(node: &Node, fanout: usize, batch_values: usize) -> Span {
-    let Some(st) = state() else {
-        return Span::none();
-    };
-    observe_round(st, node, fanout, batch_values);
-    if !child_or_root(st) {
-        return Span::none();
-    }
-    spans::gossip_round(node.id(), fanout, batch_values)
+    gossip_rounds(node, &[(fanout, batch_values)])
 }
 
-/// The gossip rounds of one protocol step (each `(fanout, batch_values)`), for challenges
-/// whose steps may make several rounds at once: every round is recorded in the
-/// `glomers_gossip_fanout` / `glomers_gossip_batch_values` histograms, and one `gossip_round`
-/// span covers the step (`fanout` = the rounds' total, `batch_values` = their largest).
-/// No rounds, or telemetry off: a disabled span and nothing recorded.
+/// The gossip rounds `(fanout, batch_values)` of one protocol step: each is recorded in the
+/// histograms, and one `gossip_round` span covers the step (`fanout` = the rounds' total,
+/// `batch_values` = their largest). No rounds, or telemetry off: a disabled span.
 pub fn gossip_rounds(node: &Node, rounds: &[(usize, usize)]) -> Span {
-    let Some(st) = state() else {
+    let Some(m) = metrics(node).filter(|_| !rounds.is_empty()) else {
         return Span::none();
     };
-    if rounds.is_empty() {
-        return Span::none();
-    }
+    let labels = [node_kv(node)];
     for &(fanout, batch) in rounds {
-        observe_round(st, node, fanout, batch);
-    }
-    if !child_or_root(st) {
-        return Span::none();
+        m.gossip_fanout.record(fanout as f64, &labels);
+        m.gossip_batch_values.record(batch as f64, &labels);
     }
     let fanout = rounds.iter().map(|r| r.0).sum();
     let batch = rounds.iter().map(|r| r.1).max().unwrap_or(0);
     spans::gossip_round(node.id(), fanout, batch)
-}
-
-fn observe_round(st: &State, node: &Node, fanout: usize, batch_values: usize) {
-    observe(&FANOUT, &st.metrics.gossip_fanout, node.id(), fanout as f64);
-    observe(
-        &BATCH_VALUES,
-        &st.metrics.gossip_batch_values,
-        node.id(),
-        batch_values as f64,
-    );
-    changed(st);
-}
-
-/// The trace context of the current span (e.g. the `handle` span of a client's
-/// `broadcast`), to keep next to a value and link later rounds to it; `None` when off.
-pub fn current_context() -> Option<TraceContext> {
-    state()?;
-    propagation::current().map(TraceContext)
-}
-
-/// A span's position in a trace, kept to link to it later.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceContext(SpanCx);
-
-impl TraceContext {
-    /// The W3C `traceparent` form.
-    pub fn traceparent(&self) -> String {
-        propagation::format(&self.0)
-    }
-}
-
-/// Link `span` (e.g. a gossip round) to the traces of `contexts` (e.g. the client requests
-/// that brought the values it carries). No-op when off.
-pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceContext>) {
-    if !enabled() {
-        return;
-    }
-    recorder::add_links(span, &mut contexts.into_iter().map(|c| c.0));
 }
 
 /// One compare-and-set loop: a `cas_loop` span, and on `finish` (or drop) the
@@ -551,30 +402,23 @@ pub fn add_links<'a>(span: &Span, contexts: impl IntoIterator<Item = &'a TraceCo
 /// let mut lp = telemetry::cas_loop(&node, kv.service());
 /// loop {
 ///     lp.attempt();
-///     match kv.cas(&key, &old, &new, true).instrument(lp.span().clone()).await { … }
+///     match kv.cas(&key, &old, &new, true).instrument(lp.span()).await { … }
 /// }
 /// lp.finish("ok");
 /// ```
 pub fn cas_loop(node: &Node, service: Service) -> CasLoop {
-    CasLoop {
-        inner: state().map(|st| {
-            let span = if child_or_root(st) {
-                spans::cas_loop(node.id(), service.id())
-            } else {
-                Span::none()
-            };
-            (span, node.id().to_string(), service.id())
-        }),
-        attempts: 0,
-        finished: false,
-    }
+    let inner = enabled().then(|| {
+        let span = spans::cas_loop(node.id(), service.id());
+        (span, node.clone(), service.id())
+    });
+    CasLoop { inner, attempts: 0 }
 }
 
 /// See [`cas_loop`].
 pub struct CasLoop {
-    inner: Option<(Span, String, &'static str)>,
+    /// Taken when the loop is recorded.
+    inner: Option<(Span, Node, &'static str)>,
     attempts: u32,
-    finished: bool,
 }
 
 impl CasLoop {
@@ -589,10 +433,7 @@ impl CasLoop {
 
     /// The loop's span (disabled when off), to instrument the attempts with.
     pub fn span(&self) -> Span {
-        self.inner
-            .as_ref()
-            .map(|(s, _, _)| s.clone())
-            .unwrap_or_else(Span::none)
+        self.inner.as_ref().map_or_else(Span::none, |i| i.0.clone())
     }
 
     /// End the loop with an outcome label (`ok`, `gave_up`, ...).
@@ -601,18 +442,18 @@ impl CasLoop {
     }
 
     fn record(&mut self, outcome: Option<&str>) {
-        if self.finished {
-            return;
-        }
-        self.finished = true;
-        let Some((span, node, service)) = &self.inner else {
+        let Some((span, node, service)) = self.inner.take() else {
             return;
         };
         span.record("attempts", self.attempts as i64);
         if let Some(o) = outcome {
             span.record("outcome", o);
         }
-        kv_cas_retries_for(node, service, self.attempts.saturating_sub(1) as u64);
+        if let Some(m) = metrics(&node) {
+            let retries = self.attempts.saturating_sub(1) as f64;
+            let labels = [node_kv(&node), KeyValue::new("service", service)];
+            m.kv_cas_retries.record(retries, &labels);
+        }
     }
 }
 
@@ -622,61 +463,22 @@ impl Drop for CasLoop {
     }
 }
 
-fn kv_cas_retries_for(node: &str, service: &str, retries: u64) {
-    if let Some(st) = state() {
-        st.metrics
-            .kv_cas_retries
-            .with_label_values(&[node, service])
-            .observe(retries as f64);
-        changed(st);
-    }
-}
-
-/// Record a CaS loop's retry count directly (when [`cas_loop`] does not fit).
-pub fn kv_cas_retries(node: &Node, service: Service, retries: u64) {
-    kv_cas_retries_for(node.id(), service.id(), retries);
-}
-
-/// Count a finished transaction: `glomers_txn_total{outcome}` += 1 and
-/// `glomers_txn_conflicts_total{outcome}` += `conflicts`.
-pub fn txn(node: &Node, outcome: &str, conflicts: u64) {
-    let Some(st) = state() else { return };
-    st.metrics
-        .txn
-        .with_label_values(&[node.id(), outcome])
-        .inc();
-    changed(st);
-    txn_conflicts(node, outcome, conflicts);
-}
-
-/// `glomers_txn_conflicts_total{outcome}` += `conflicts`, for conflicts found once the
+/// `glomers_txn_conflicts_total{outcome}` += `conflicts`, also for conflicts found once the
 /// transactions had ended: in txn-rw-register, a node counts each replicated write that
 /// reaches it older than the key's current value (it lost to a concurrent writer under
 /// last-writer-wins).
 pub fn txn_conflicts(node: &Node, outcome: &str, conflicts: u64) {
-    if conflicts == 0 {
-        return;
+    if let Some(m) = metrics(node).filter(|_| conflicts > 0) {
+        m.txn_conflicts
+            .add(conflicts, &[node_kv(node), kv("outcome", outcome)]);
     }
-    let Some(st) = state() else { return };
-    st.metrics
-        .txn_conflicts
-        .with_label_values(&[node.id(), outcome])
-        .inc_by(conflicts);
-    changed(st);
 }
 
-/// A transaction of `ops` operations: a `txn` span; [`Txn::finish`] records the outcome and
-/// counts it like [`txn`].
+/// A transaction of `ops` operations: a `txn` span; [`Txn::finish`] records its outcome
+/// in the span, `glomers_txn_total` and `glomers_txn_conflicts_total`.
 pub fn txn_start(node: &Node, ops: usize) -> Txn {
     Txn {
-        inner: state().map(|st| {
-            let span = if child_or_root(st) {
-                spans::txn(node.id(), ops)
-            } else {
-                Span::none()
-            };
-            (span, node.clone())
-        }),
+        inner: enabled().then(|| (spans::txn(node.id(), ops), node.clone())),
         conflicts: 0,
     }
 }
@@ -695,23 +497,30 @@ impl Txn {
 
     /// The transaction's span (disabled when off).
     pub fn span(&self) -> Span {
-        self.inner
-            .as_ref()
-            .map(|(s, _)| s.clone())
-            .unwrap_or_else(Span::none)
+        self.inner.as_ref().map_or_else(Span::none, |i| i.0.clone())
     }
 
     /// End the transaction (`committed`, `aborted`, ...).
     pub fn finish(self, outcome: &str) {
-        if let Some((span, node)) = &self.inner {
-            span.record("conflicts", self.conflicts as i64);
-            span.record("outcome", outcome);
-            txn(node, outcome, self.conflicts);
+        let Some((span, node)) = &self.inner else {
+            return;
+        };
+        span.record("conflicts", self.conflicts as i64);
+        span.record("outcome", outcome);
+        if let Some(m) = metrics(node) {
+            m.txn.add(1, &[node_kv(node), kv("outcome", outcome)]);
+            txn_conflicts(node, outcome, self.conflicts);
         }
     }
 }
 
 /// The current Prometheus text exposition of this process's metrics (`None` when off).
 pub fn metrics_text() -> Option<String> {
-    state().map(|st| st.metrics.encode_text())
+    let st = STATE.get()?;
+    Some(
+        st.metrics
+            .get()
+            .map(Metrics::encode_text)
+            .unwrap_or_default(),
+    )
 }

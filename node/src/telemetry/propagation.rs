@@ -1,126 +1,108 @@
-//! Trace context inside message bodies: node→node bodies carry a W3C `traceparent` string
-//! (`00-<trace id>-<span id>-<flags>`) under the body key `traceparent`, taken out again on
-//! receipt before the handler sees the body. Never added to bodies for clients (their reply
-//! schemas are closed) or services (they are not ours to extend).
+//! Trace context inside message bodies, through the SDK's W3C `TraceContextPropagator`:
+//! node→node bodies carry a `traceparent` string under the body key `traceparent` (and
+//! `tracestate` when the context has one), taken out again on receipt before the handler
+//! sees the body. Never added to bodies for clients (their reply schemas are closed) or
+//! services (they are not ours to extend).
 
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::Context;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use serde_json::{Map, Value};
-
-use super::context::{self, SpanCx};
-use super::finished::hex;
 
 /// The body key holding the trace context.
 pub const KEY: &str = "traceparent";
+const STATE_KEY: &str = "tracestate";
 
-/// `00-<32 hex>-<16 hex>-<2 hex>`.
-pub(crate) fn format(cx: &SpanCx) -> String {
-    let mut out = String::with_capacity(55);
-    out.push_str("00-");
-    out.push_str(std::str::from_utf8(&hex::<32>(cx.trace_id)).unwrap_or_default());
-    out.push('-');
-    out.push_str(std::str::from_utf8(&hex::<16>(cx.span_id as u128)).unwrap_or_default());
-    out.push('-');
-    out.push_str(std::str::from_utf8(&hex::<2>(cx.flags as u128)).unwrap_or_default());
-    out
+struct Body<'a>(&'a mut Map<String, Value>);
+
+impl Injector for Body<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), Value::String(value));
+    }
 }
 
-/// The value of one ASCII hex digit (either case).
-#[inline]
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
+struct Taken(Option<String>, Option<String>);
+
+impl Extractor for Taken {
+    fn get(&self, key: &str) -> Option<&str> {
+        match key {
+            KEY => self.0.as_deref(),
+            STATE_KEY => self.1.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec![KEY, STATE_KEY]
+    }
+}
+
+/// Add `cx`'s span context to an outgoing body (nothing when it has no valid span).
+pub(crate) fn inject(cx: &Context, body: &mut Map<String, Value>) {
+    TraceContextPropagator::new().inject_context(cx, &mut Body(body));
+}
+
+/// Take the trace context out of a received body; `None` when it carried none (or an
+/// invalid one). The keys are removed either way.
+pub(crate) fn take(body: &mut Value) -> Option<Context> {
+    let map = body.as_object_mut()?;
+    let text = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
         _ => None,
-    }
-}
-
-/// `digits` (hex, no sign) as a number; `None` on any other byte.
-#[inline]
-fn hex_value(digits: &[u8]) -> Option<u128> {
-    digits
-        .iter()
-        .try_fold(0u128, |acc, &b| Some(acc << 4 | hex_digit(b)? as u128))
-}
-
-/// Parse a `traceparent` value (version 00 layout) into a remote span context. Runs on
-/// every node→node message a node receives, so it works on bytes at fixed offsets
-/// (`vv-<32>-<16>-ff`, 55 bytes; later versions may append `-…`) without splitting.
-pub(crate) fn parse(s: &str) -> Option<SpanCx> {
-    let b = s.trim().as_bytes();
-    if b.len() < 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
-        return None;
-    }
-    let version = hex_value(&b[..2])?;
-    // Version ff is invalid; version 00 has exactly four fields, later ones may have more.
-    if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
-        return None;
-    }
-    let trace_id = hex_value(&b[3..35])?;
-    let span_id = hex_value(&b[36..52])? as u64;
-    let flags = hex_value(&b[53..55])? as u8;
-    (trace_id != 0 && span_id != 0).then_some(SpanCx {
-        trace_id,
-        span_id,
-        flags,
-        remote: true,
-    })
-}
-
-/// The context of the current telemetry span, when there is one.
-pub(crate) fn current() -> Option<SpanCx> {
-    context::current()
-}
-
-/// Add the current span's context to an outgoing body.
-pub(crate) fn inject_current(body: &mut Map<String, Value>) {
-    if let Some(cx) = current() {
-        body.insert(KEY.into(), Value::String(format(&cx)));
-    }
-}
-
-/// Remove the context from an incoming body and parse it.
-pub(crate) fn take(body: &mut Value) -> Option<SpanCx> {
-    match body.as_object_mut()?.remove(KEY)? {
-        Value::String(s) => parse(&s),
-        _ => None,
-    }
+    };
+    let taken = Taken(text(map.remove(KEY)), text(map.remove(STATE_KEY)));
+    taken.0.as_ref()?;
+    let cx = TraceContextPropagator::new().extract(&taken);
+    use opentelemetry::trace::TraceContextExt;
+    cx.span().span_context().is_valid().then_some(cx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceState};
+    use opentelemetry::trace::{SpanId, TraceId};
+    use serde_json::json;
 
     #[test]
-    fn round_trip() {
-        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let cx = parse(tp).unwrap();
-        assert!(cx.remote);
-        assert!(cx.is_sampled());
-        assert_eq!(format(&cx), tp);
-        assert!(
-            parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
-                .is_some_and(|c| !c.is_sampled())
+    fn round_trip_and_removal() {
+        let sc = SpanContext::new(
+            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736u128),
+            SpanId::from(0x00f0_67aa_0ba9_02b7u64),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
         );
-        assert!(parse("00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
-        assert!(parse("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
-        assert!(parse("garbage").is_none());
-        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01").is_none());
-        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x").is_none());
-        assert!(parse("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
-        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902g7-01").is_none());
-        assert!(parse("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01").is_none());
-        assert!(parse("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
-        // A later version may add fields after the flags.
-        let v1 = parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").unwrap();
-        assert_eq!(v1.span_id, 0x00f0_67aa_0ba9_02b7);
-        assert!(parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x").is_none());
-        assert_eq!(parse(&format!(" {tp} ")), Some(cx));
+        let mut body = Map::new();
+        body.insert("type".into(), json!("gossip"));
+        inject(
+            &Context::new().with_remote_span_context(sc.clone()),
+            &mut body,
+        );
         assert_eq!(
-            parse(&tp.to_uppercase()).map(|c| c.trace_id),
-            Some(cx.trace_id)
+            body[KEY],
+            json!("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
         );
-        let mut body = serde_json::json!({"type": "gossip", "traceparent": tp});
-        assert_eq!(take(&mut body), Some(cx));
-        assert_eq!(body, serde_json::json!({"type": "gossip"}));
+        let mut v = Value::Object(body);
+        let cx = take(&mut v).expect("context");
+        assert_eq!(v, json!({"type": "gossip"}));
+        let got = cx.span().span_context().clone();
+        assert_eq!(got.trace_id(), sc.trace_id());
+        assert_eq!(got.span_id(), sc.span_id());
+        assert!(got.is_remote() && got.is_sampled());
+    }
+
+    #[test]
+    fn absent_or_malformed_is_none_and_removed() {
+        let mut v = json!({"type": "x"});
+        assert!(take(&mut v).is_none());
+        for bad in [json!("00-zz-11-01"), json!(7), json!("")] {
+            let mut v = json!({"type": "x", "traceparent": bad});
+            assert!(take(&mut v).is_none());
+            assert_eq!(v, json!({"type": "x"}));
+        }
+        let mut body = Map::new();
+        inject(&Context::new(), &mut body);
+        assert!(body.is_empty(), "no span, no context");
     }
 }

@@ -1,101 +1,57 @@
-//! The OTLP resource describing a node process: the `OTEL_RESOURCE_ATTRIBUTES` pairs, then
-//! `service.name`, `service.instance.id` (the node id), `service.version` (the build's
-//! version, `build_info::VERSION`), `process.pid` and the
-//! `telemetry.sdk.*` attributes (ours take precedence over the variable's).
+//! The OpenTelemetry resource describing a node process: what the SDK reads itself
+//! (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `telemetry.sdk.*`), then ours:
+//! `service.name` (the variable's, else the binary's name), `service.instance.id` (the
+//! node id), `service.version` (`build_info::VERSION`) and `process.pid`.
 
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::Resource;
 
-use super::span_otlp::kv;
-
-/// `k=v,k2=v2` pairs (keys and values trimmed; malformed or empty-key items skipped).
-fn parse_attributes(text: &str) -> Vec<(String, String)> {
-    text.split(',')
-        .filter_map(|item| {
-            let (k, v) = item.split_once('=')?;
-            let k = k.trim();
-            (!k.is_empty()).then(|| (k.to_string(), v.trim().to_string()))
-        })
-        .collect()
-}
-
-/// The resource of this process, with `OTEL_RESOURCE_ATTRIBUTES` read from the environment.
-pub(crate) fn build(service_name: &str, node_id: &str) -> Resource {
-    let env = std::env::var("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default();
-    build_with(&env, service_name, node_id, std::process::id())
-}
-
-fn build_with(env: &str, service_name: &str, node_id: &str, pid: u32) -> Resource {
-    let ours: Vec<KeyValue> = vec![
-        kv("service.name", Value::StringValue(service_name.into())),
-        kv("service.instance.id", Value::StringValue(node_id.into())),
-        kv(
-            "service.version",
-            Value::StringValue(crate::build_info::VERSION.into()),
-        ),
-        kv("process.pid", Value::IntValue(pid as i64)),
-        kv("telemetry.sdk.name", Value::StringValue("glomers".into())),
-        kv("telemetry.sdk.language", Value::StringValue("rust".into())),
-    ];
-    let mut attributes: Vec<KeyValue> = parse_attributes(env)
-        .into_iter()
-        .filter(|(k, _)| !ours.iter().any(|o| o.key == *k))
-        .map(|(k, v)| kv(&k, Value::StringValue(v)))
-        .collect();
-    attributes.extend(ours);
-    Resource {
-        attributes,
-        ..Default::default()
+/// The name the SDK would pick, unless it found none: then `binary`.
+pub(crate) fn service_name(binary: &str) -> String {
+    let sdk = Resource::builder().build();
+    match sdk.get(&opentelemetry::Key::from_static_str("service.name")) {
+        Some(v) if !v.as_str().starts_with("unknown_service") => v.to_string(),
+        _ => binary.to_string(),
     }
+}
+
+/// The resource of this process; `node_id` is `None` until the node knows it.
+pub(crate) fn build(service_name: &str, node_id: Option<&str>) -> Resource {
+    let mut ours = vec![
+        KeyValue::new("service.version", crate::build_info::VERSION),
+        KeyValue::new("process.pid", std::process::id() as i64),
+    ];
+    if let Some(id) = node_id {
+        ours.push(KeyValue::new("service.instance.id", id.to_string()));
+    }
+    Resource::builder()
+        .with_service_name(service_name.to_string())
+        .with_attributes(ours)
+        .build()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn get<'a>(r: &'a Resource, key: &str) -> Option<&'a Value> {
-        r.attributes
-            .iter()
-            .find(|a| a.key == key)
-            .and_then(|a| a.value.as_ref()?.value.as_ref())
-    }
+    use opentelemetry::{Key, Value};
 
     #[test]
-    fn env_pairs_then_ours() {
-        let r = build_with(
-            " deployment.environment = test ,service.name=x,bad,=v",
-            "broadcast",
-            "n3",
-            42,
+    fn ours_on_top_of_the_sdk_defaults() {
+        let r = build("broadcast", Some("n3"));
+        let get = |k: &'static str| r.get(&Key::from_static_str(k));
+        assert_eq!(get("service.name"), Some(Value::from("broadcast")));
+        assert_eq!(get("service.instance.id"), Some(Value::from("n3")));
+        assert_eq!(
+            get("service.version"),
+            Some(Value::from(crate::build_info::VERSION))
         );
         assert_eq!(
-            get(&r, "deployment.environment"),
-            Some(&Value::StringValue("test".into()))
+            get("process.pid"),
+            Some(Value::from(std::process::id() as i64))
         );
-        assert_eq!(
-            get(&r, "service.name"),
-            Some(&Value::StringValue("broadcast".into()))
-        );
-        assert_eq!(
-            get(&r, "service.instance.id"),
-            Some(&Value::StringValue("n3".into()))
-        );
-        assert_eq!(get(&r, "process.pid"), Some(&Value::IntValue(42)));
-        assert_eq!(
-            get(&r, "service.version"),
-            Some(&Value::StringValue(crate::build_info::VERSION.into()))
-        );
-        assert_eq!(
-            r.attributes
-                .iter()
-                .filter(|a| a.key == "service.name")
-                .count(),
-            1
-        );
-        assert!(r
-            .attributes
-            .iter()
-            .all(|a| !a.key.is_empty() && a.key != "bad"));
+        assert!(get("telemetry.sdk.name").is_some());
+        assert!(build("x", None)
+            .get(&Key::from_static_str("service.instance.id"))
+            .is_none());
     }
 }

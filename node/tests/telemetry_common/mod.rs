@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -149,6 +149,10 @@ pub struct Received {
     pub traces: Vec<ExportTraceServiceRequest>,
     pub metrics: Vec<ExportMetricsServiceRequest>,
     pub other_paths: Vec<String>,
+    /// Requests refused for a missing or wrong required header.
+    pub unauthorized: usize,
+    /// Requests whose body came gzip-compressed.
+    pub gzipped: usize,
 }
 
 impl Received {
@@ -168,6 +172,15 @@ pub struct OtlpReceiver {
     pub addr: SocketAddr,
     pub got: Arc<Mutex<Received>>,
     stop: Arc<AtomicBool>,
+    https: bool,
+}
+
+/// How a receiver answers: plain HTTP or TLS, and a header every request must carry
+/// (others get 401 and are counted in `Received::unauthorized`).
+#[derive(Clone, Default)]
+pub struct ReceiverOptions {
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub required_header: Option<(String, String)>,
 }
 
 impl OtlpReceiver {
@@ -175,31 +188,50 @@ impl OtlpReceiver {
         Self::start_for(Duration::from_secs(60))
     }
 
-    /// A receiver that stops by itself after `limit` at most.
     pub fn start_for(limit: Duration) -> OtlpReceiver {
+        Self::start_with(limit, ReceiverOptions::default())
+    }
+
+    pub fn start_with(limit: Duration, opts: ReceiverOptions) -> OtlpReceiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Received::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let (g, s) = (got.clone(), stop.clone());
+        let https = opts.tls.is_some();
         std::thread::spawn(move || {
-            // Bounded: stops when told to, or after `limit` whatever happens.
             let end = Instant::now() + limit;
             while !s.load(Ordering::Relaxed) && Instant::now() < end {
                 match listener.accept() {
                     Ok((conn, _)) => {
-                        let _ = serve_one(conn, &g);
+                        let _ = conn.set_nonblocking(false);
+                        let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                        let _ = match &opts.tls {
+                            None => serve_one(conn, &g, &opts),
+                            Some(cfg) => match rustls::ServerConnection::new(cfg.clone()) {
+                                Ok(tls) => {
+                                    serve_one(rustls::StreamOwned::new(tls, conn), &g, &opts)
+                                }
+                                Err(_) => Ok(()),
+                            },
+                        };
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        OtlpReceiver { addr, got, stop }
+        OtlpReceiver {
+            addr,
+            got,
+            stop,
+            https,
+        }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
@@ -209,9 +241,18 @@ impl Drop for OtlpReceiver {
     }
 }
 
-fn serve_one(mut conn: TcpStream, got: &Mutex<Received>) -> std::io::Result<()> {
-    conn.set_nonblocking(false)?;
-    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn serve_one(
+    mut conn: impl Read + Write,
+    got: &Mutex<Received>,
+    opts: &ReceiverOptions,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -231,13 +272,8 @@ fn serve_one(mut conn: TcpStream, got: &Mutex<Received>) -> std::io::Result<()> 
         .and_then(|l| l.split_whitespace().nth(1))
         .unwrap_or("")
         .to_string();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
+    let len: usize = header(&head, "content-length")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < len {
@@ -246,6 +282,21 @@ fn serve_one(mut conn: TcpStream, got: &Mutex<Received>) -> std::io::Result<()> 
             break;
         }
         body.extend_from_slice(&chunk[..n]);
+    }
+    if let Some((k, v)) = &opts.required_header {
+        if header(&head, k) != Some(v.as_str()) {
+            got.lock().unwrap().unauthorized += 1;
+            conn.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )?;
+            return conn.flush();
+        }
+    }
+    if header(&head, "content-encoding") == Some("gzip") {
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(body.as_slice()).read_to_end(&mut plain)?;
+        body = plain;
+        got.lock().unwrap().gzipped += 1;
     }
     {
         let mut g = got.lock().unwrap();
