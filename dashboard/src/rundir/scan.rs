@@ -138,6 +138,8 @@ mod tests {
         let resolved = resolve_store(&asked).unwrap();
         assert_eq!(resolved, real.join("runs/store"));
         fs::create_dir_all(real.join("runs/store")).unwrap();
+        // The kernel resolves `x/..` only when `x` exists.
+        fs::create_dir_all(real.join("x")).unwrap();
         assert_eq!(resolved, asked.canonicalize().unwrap());
         assert_eq!(resolve_store(&asked).unwrap(), resolved);
         // A missing store is an error to scan (the watcher waits instead of scanning).
