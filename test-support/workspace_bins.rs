@@ -23,8 +23,10 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     path
 }
 
-/// Runs the build; returns `<target>/<profile>`, where cargo puts the binaries.
-fn build_workspace() -> PathBuf {
+/// `<target>/<profile>` of the running test (where cargo puts the binaries), and the
+/// profile's name (`debug`, `release`, ...).
+#[allow(dead_code)]
+pub fn profile_dir() -> (PathBuf, String) {
     // A test executable lives in `<target>/<profile>/deps/`.
     let exe = std::env::current_exe().expect("the test's own path");
     let dir = exe
@@ -35,7 +37,14 @@ fn build_workspace() -> PathBuf {
     let profile = dir
         .file_name()
         .and_then(|n| n.to_str())
-        .expect("profile folder");
+        .expect("profile folder")
+        .to_string();
+    (dir, profile)
+}
+
+/// Runs the build; returns `<target>/<profile>`, where cargo puts the binaries.
+fn build_workspace() -> PathBuf {
+    let (dir, profile) = profile_dir();
     let target = dir.parent().expect("target folder");
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -46,7 +55,7 @@ fn build_workspace() -> PathBuf {
         .arg("--target-dir")
         .arg(target)
         .current_dir(workspace);
-    match profile {
+    match profile.as_str() {
         "debug" => {}
         "release" => {
             cmd.arg("--release");

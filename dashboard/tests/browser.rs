@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use browser_support::charts::chart;
 use browser_support::session::Browser;
-use browser_support::{find_tools, in_ci, Dashboard};
+use browser_support::{tools_or_skip, Dashboard};
 use common::{copy_tree, expected_verdict, fixture_runs, fixtures};
 use serde::Deserialize;
 
@@ -101,17 +101,8 @@ async fn assert_run_charts(b: &Browser, step: &str) -> (usize, usize) {
 
 #[tokio::test]
 async fn dashboard_in_headless_chromium() {
-    let tools = match find_tools() {
-        Ok(t) => t,
-        Err(e) if in_ci() => panic!("CI=true, so the browser test cannot be skipped: {e}"),
-        Err(e) => {
-            // Straight to stderr: the test harness hides `eprintln!` of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: browser test skipped (it fails instead under CI=true): {e}"
-            );
-            return;
-        }
+    let Some(tools) = tools_or_skip("browser test") else {
+        return;
     };
     let started = Instant::now();
     let artifacts = artifacts_dir();

@@ -197,7 +197,7 @@ async fn labels_from_api_and_form_survive_restarts_and_group_the_trend() {
     assert!(trend.body.contains("data-version=\"before-batching\""));
     assert!(trend.body.contains("data-version=\"after batching\""));
     let badge = format!(
-        "<span class=\"regressed\" title=\"worse than the band of before-batching\">regressed on stable-p50, stable-p99, stable-max <a class=\"compare-baseline\" href=\"/compare?a={}&amp;b={}\">",
+        "<span class=\"regressed\" title=\"worse than the band of before-batching\">regressed on stable latency p50, stable latency p99, stable latency max <a class=\"compare-baseline\" href=\"/compare?a={}&amp;b={}\">",
         enc("broadcast/20260101T121000.000Z"),
         enc("broadcast/20260101T123000.000Z")
     );

@@ -133,18 +133,11 @@ impl Measure {
         scale: Scale,
         better: Better,
     ) -> Measure {
+        let v = (Some(raw.0 / scale.a), Some(raw.1 / scale.b));
         Measure {
-            key,
-            label,
-            group,
-            a: Some(raw.0 / scale.a),
-            b: Some(raw.1 / scale.b),
             raw: (scale.unit != Unit::Plain).then_some(raw),
             support: raw.0.max(raw.1),
-            floor: scale.floor(),
-            unit: scale.unit,
-            better,
-            dist: None,
+            ..Measure::value(key, label, group, v, raw, scale.floor(), scale.unit, better)
         }
     }
 

@@ -93,6 +93,20 @@ fn union<'a, T: Ord + Clone + 'a>(
     a.into_iter().chain(b).cloned().collect()
 }
 
+/// Every key of either map with its value in each (0 where missing).
+fn paired(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> Vec<(String, (f64, f64))> {
+    union(a.keys(), b.keys())
+        .into_iter()
+        .map(|k| {
+            let v = (
+                a.get(&k).copied().unwrap_or(0.0),
+                b.get(&k).copied().unwrap_or(0.0),
+            );
+            (k, v)
+        })
+        .collect()
+}
+
 fn unit_word(s: Scale) -> &'static str {
     match s.unit {
         Unit::PerOp => " per op",
@@ -109,12 +123,7 @@ fn message_measures(a: &MessageStats, b: &MessageStats, s: Scale, out: &mut Vec<
             .map(|t| (t.msg_type.clone(), (t.server_server + t.service) as f64))
             .collect()
     };
-    let (ta, tb) = (by_type(a), by_type(b));
-    for t in union(ta.keys(), tb.keys()) {
-        let raw = (
-            ta.get(&t).copied().unwrap_or(0.0),
-            tb.get(&t).copied().unwrap_or(0.0),
-        );
+    for (t, raw) in paired(&by_type(a), &by_type(b)) {
         out.push(Measure::count(
             format!("msgs-type/{t}"),
             format!("server messages{}, type={t}", unit_word(s)),
@@ -130,12 +139,7 @@ fn message_measures(a: &MessageStats, b: &MessageStats, s: Scale, out: &mut Vec<
             .map(|n| (n.node.clone(), n.sent as f64))
             .collect()
     };
-    let (na, nb) = (by_node(a), by_node(b));
-    for n in union(na.keys(), nb.keys()) {
-        let raw = (
-            na.get(&n).copied().unwrap_or(0.0),
-            nb.get(&n).copied().unwrap_or(0.0),
-        );
+    for (n, raw) in paired(&by_node(a), &by_node(b)) {
         out.push(Measure::count(
             format!("msgs-node/{n}"),
             format!("messages sent{}, node={n}", unit_word(s)),
@@ -320,15 +324,11 @@ fn metric_measures(
         let sent = |f: &RunFigures| -> BTreeMap<String, f64> {
             f.nodes.iter().map(|n| (n.node.clone(), n.sent)).collect()
         };
-        let (na, nb) = (sent(&a.figures), sent(&b.figures));
-        for n in union(na.keys(), nb.keys()) {
+        for (n, raw) in paired(&sent(&a.figures), &sent(&b.figures)) {
             count(
                 &format!("tel-sent/{n}"),
                 format!("messages sent{per}, node={n} (telemetry)"),
-                (
-                    na.get(&n).copied().unwrap_or(0.0),
-                    nb.get(&n).copied().unwrap_or(0.0),
-                ),
+                raw,
             );
         }
         for t in union(&a.figures.types, &b.figures.types) {

@@ -81,16 +81,9 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Value>> {
-    let workload = q.workload.as_deref().filter(|w| !w.is_empty());
     let all = state.index.list(None)?;
     let judged = regression::judge_all(&all);
-    let rows = select(
-        all.into_iter()
-            .filter(|r| workload.is_none_or(|w| r.workload == w))
-            .collect(),
-        &q,
-        &judged,
-    );
+    let rows = select(all, &q, &judged);
     let runs: Vec<Value> = rows.iter().map(|r| listed(r, judged.get(&r.id))).collect();
     Ok(Json(json!({ "count": runs.len(), "runs": runs })))
 }

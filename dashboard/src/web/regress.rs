@@ -43,7 +43,7 @@ pub fn test_cell(r: &RunRow) -> Markup {
                 (r.test_name.as_deref().unwrap_or("?"))
                 @if let Some(b) = &r.test_bin { " " span.muted { "· " (b) } }
             },
-            None => span.muted.unknown title="jepsen.log has no command line" { "unknown" },
+            None => { (r.workload) " " span.muted.unknown title="jepsen.log has no command line" { "(test unknown)" } },
         }
     }
 }
@@ -69,7 +69,7 @@ pub fn badge(run_id: &str, j: Option<&Judgement>) -> Markup {
     match j {
         Some(Judgement::Regressed(r)) => html! {
             span.regressed title={ "worse than the band of " (r.previous_version) } {
-                "regressed on " (r.regressed_on.join(", "))
+                "regressed on " (regressed_labels(r))
                 @if let Some(b) = &r.baseline {
                     " " a.compare-baseline href=(format::compare_href(b, run_id)) { "compare" }
                 }
@@ -88,6 +88,19 @@ pub fn badge(run_id: &str, j: Option<&Judgement>) -> Markup {
         },
         None => html! { span.not-judged.muted { "—" } },
     }
+}
+
+/// What a run is regressed on, as a person reads it: `stable latency p50, stable latency max`.
+fn regressed_labels(r: &regression::Judged) -> String {
+    let label = |key: &str| -> String {
+        let f = r.figures.iter().find(|f| f.figure == key);
+        f.map_or(key, |f| f.label).to_string()
+    };
+    r.regressed_on
+        .iter()
+        .map(|k| label(k))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A version cut for narrow cells: the commit part of `0.1.0+3f2a9c1d7e4b.dirty.1a2b3c4d`.

@@ -28,13 +28,13 @@ pub struct ListQuery {
 
 /// Sortable columns: (key, header, numeric).
 const COLUMNS: &[(&str, &str, bool)] = &[
-    ("workload", "Workload", false),
     ("test", "Test", false),
     ("start", "Start", false),
     ("version", "Version", false),
     ("nodes", "Nodes", true),
     ("nemesis", "Nemesis", false),
     ("verdict", "Verdict", false),
+    ("regression", "Regression", false),
     ("servers", "msgs/op :servers", true),
     ("all", "msgs/op :all", true),
     ("p50", "p50 ms", true),
@@ -43,7 +43,6 @@ const COLUMNS: &[(&str, &str, bool)] = &[
     ("key", "Key figure", false),
     ("ops", "Ops", true),
     ("availability", "Availability", true),
-    ("regression", "Regression", false),
 ];
 
 fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
@@ -95,16 +94,18 @@ fn sort_rows(rows: &mut [RunRow], key: &str, desc: bool, judged: &HashMap<String
     });
 }
 
-/// The rows a query selects, sorted.
+/// The rows a query selects (workload, verdict, test), sorted.
 pub fn select(
     rows: Vec<RunRow>,
     q: &ListQuery,
     judged: &HashMap<String, Judgement>,
 ) -> Vec<RunRow> {
+    let workload = q.workload.as_deref().filter(|w| !w.is_empty());
     let verdict = q.verdict.as_deref().and_then(Verdict::parse);
     let test = q.test.as_deref().filter(|t| !t.is_empty());
     let mut rows: Vec<RunRow> = rows
         .into_iter()
+        .filter(|r| workload.is_none_or(|w| r.workload == w))
         .filter(|r| verdict.is_none_or(|v| r.verdict == v))
         .filter(|r| test.is_none_or(|t| r.test_key.as_deref() == Some(t)))
         .collect();
@@ -161,7 +162,6 @@ pub fn row(r: &RunRow, j: Option<&Judgement>) -> Markup {
         tr.run data-run-id=(r.id) data-verdict=(r.verdict.as_str())
             data-test=[r.test_key.as_deref()] data-version=(r.version_shown())
             data-regression=(j.map_or("not_judged", |j| j.status())) {
-            td.workload { (r.workload) }
             td.test { (regress::test_cell(r)) }
             td.start {
                 a.run-link href=(format::run_href(&r.id)) title=(r.dir_name) { (format::start(r.start.as_deref())) }
@@ -177,6 +177,7 @@ pub fn row(r: &RunRow, j: Option<&Judgement>) -> Markup {
                     " " span.problem title="this run has problems; see its page" { "⚠" }
                 }
             }
+            td.regression { (regress::badge(&r.id, j)) }
             (num_cell("mpo-servers", r.msgs_per_op_servers, format::num(r.msgs_per_op_servers, 3)))
             (num_cell("mpo-all", r.msgs_per_op_all, format::num(r.msgs_per_op_all, 3)))
             @for (class, v) in [("lat-p50", p50), ("lat-p99", p99), ("lat-max", max)] {
@@ -186,7 +187,6 @@ pub fn row(r: &RunRow, j: Option<&Judgement>) -> Markup {
             td.key { (r.key_figure.as_deref().unwrap_or("")) }
             td.num.ops data-value=[r.op_count] { (format::int(r.op_count)) }
             (num_cell("availability", r.availability, format::pct(r.availability)))
-            td.regression { (regress::badge(&r.id, j)) }
         }
     }
 }
@@ -224,13 +224,7 @@ pub async fn handler(
             .collect::<Vec<_>>(),
     );
     let chosen_test = q.test.as_deref().filter(|t| !t.is_empty());
-    let rows = select(
-        all.into_iter()
-            .filter(|r| workload.is_none_or(|w| r.workload == w))
-            .collect(),
-        &q,
-        &judged,
-    );
+    let rows = select(all, &q, &judged);
     let workloads = state.index.workloads()?;
     let current = q.sort.as_deref().unwrap_or("start");
     let body = html! {
