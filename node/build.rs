@@ -7,7 +7,7 @@
 //! `GLOMERS_VERSION_OVERRIDE` at build time replaces the whole string (packagers, CI images).
 
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What the node binaries are built from, relative to the crate: a difference here is "dirty".
@@ -61,17 +61,26 @@ fn from_git(dir: &Path, crate_version: &str) -> String {
     };
     // Rebuild when HEAD moves (a commit, a checkout). Not on the index: `git status`
     // rewrites it, and a rebuild on every status would cost minutes. Edits to the sources
-    // are caught by the `rerun-if-changed` lines in `main`.
+    // are caught by the `rerun-if-changed` lines in `main`. HEAD lives in the worktree's git
+    // folder, refs in the common one (the same folder outside a linked worktree).
     if let Some(git_dir) = git(dir, &["rev-parse", "--absolute-git-dir"]) {
-        let git_dir = Path::new(git_dir.trim());
-        for f in ["HEAD", "packed-refs"] {
-            println!("cargo:rerun-if-changed={}", git_dir.join(f).display());
-        }
+        let git_dir = PathBuf::from(git_dir.trim());
+        let common = git(
+            dir,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        )
+        .map(|c| PathBuf::from(c.trim()))
+        .unwrap_or_else(|| git_dir.clone());
+        let mut watched = vec![git_dir.join("HEAD"), common.join("packed-refs")];
         if let Some(head_ref) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
-            println!(
-                "cargo:rerun-if-changed={}",
-                git_dir.join(head_ref.trim()).display()
-            );
+            watched.push(common.join(head_ref.trim()));
+        }
+        // Only files that exist: cargo counts a missing one as changed, so it would rerun
+        // this script and rebuild the crate on every build (a repository without
+        // `packed-refs` did, 50 s per release build). A loose ref that `git gc` packs away
+        // disappears, which cargo sees as a change too.
+        for f in watched.iter().filter(|f| f.is_file()) {
+            println!("cargo:rerun-if-changed={}", f.display());
         }
     }
     let short = &commit[..commit.len().min(12)];

@@ -62,12 +62,21 @@ pub const STABLE: [Figure; 3] = [
     latency("stable-p99", "stable latency p99", 0.25, 2.0),
     latency("stable-max", "stable latency max", 0.35, 5.0),
 ];
-/// Other workloads: latency of ok ops from history.edn.
+/// Other workloads: latency of ok ops from history.edn. On the harness these are fractions
+/// of a millisecond set by how the machine schedules the processes, so the tail gets wide
+/// floors: repeated runs of one version of 5b/5c had op max from 57 to 213 ms and op p99
+/// from 1.5 to 3.2 ms (docs/dashboard-regressions.md, "Calibration").
 pub const OP: [Figure; 3] = [
     latency("op-p50", "op latency p50", 0.20, 1.0),
-    latency("op-p99", "op latency p99", 0.25, 2.0),
-    latency("op-max", "op latency max", 0.35, 5.0),
+    latency("op-p99", "op latency p99", 0.50, 5.0),
+    latency("op-max", "op latency max", 2.00, 100.0),
 ];
+
+/// Under a partition nemesis, latency and msgs-per-op depend on where the partitions fall,
+/// which differs from run to run: those figures are judged only against a band of at least
+/// this many valid runs, whose spread shows that noise (3c's stable p50 was 0 ms on one
+/// seed, 5355 ms on another, with the same code).
+pub const MIN_BASE_UNDER_NEMESIS: usize = 3;
 /// Every workload.
 pub const COMMON: [Figure; 2] = [
     Figure {
@@ -208,6 +217,9 @@ pub struct Judged {
     /// Keys of the figures (and `verdict`) it is regressed on, worst first.
     pub regressed_on: Vec<String>,
     pub figures: Vec<FigureVerdict>,
+    /// Why some figures were left out, when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Judgement {
@@ -306,6 +318,23 @@ fn judge_run(
     };
     let mut regressed_on = Vec::new();
     let mut verdicts = Vec::new();
+    let partitioned = r
+        .nemesis
+        .as_deref()
+        .is_some_and(|n| !n.is_empty() && n != "none");
+    let note = (partitioned && base.len() < MIN_BASE_UNDER_NEMESIS).then(|| {
+        format!(
+            "under partitions only availability and the verdict are judged until {prev} has \
+             {MIN_BASE_UNDER_NEMESIS} valid runs (it has {}): latency and msgs-per-op depend on \
+             where the partitions fall",
+            base.len()
+        )
+    });
+    let figs: Vec<Figure> = figs
+        .iter()
+        .copied()
+        .filter(|f| note.is_none() || f.key == "availability")
+        .collect();
     if r.verdict != Verdict::Valid {
         let all_valid = runs
             .iter()
@@ -319,7 +348,7 @@ fn judge_run(
         }
         regressed_on.push("verdict".to_string());
     } else {
-        for f in figs {
+        for f in &figs {
             let base_values: Vec<f64> = base.iter().filter_map(|b| value(b, f.key)).collect();
             let (Some(b), Some(v)) = (band(&base_values, f), value(r, f.key)) else {
                 continue;
@@ -367,6 +396,7 @@ fn judge_run(
         baseline,
         regressed_on,
         figures: verdicts,
+        note,
     };
     if judged.regressed_on.is_empty() {
         Judgement::Ok(judged)
@@ -529,6 +559,45 @@ mod tests {
         assert_eq!(judge(&within)["broadcast/run01"].status(), "ok");
         let worse = [base[0].clone(), run(1, "b", 520.0, 600.0, 800.0, 20.0)];
         assert!(judge(&worse)["broadcast/run01"].is_regressed());
+    }
+
+    #[test]
+    fn under_partitions_latency_waits_for_three_baseline_runs() {
+        let part = |mut r: RunRow| {
+            r.nemesis = Some("partition".into());
+            r
+        };
+        // 3c on two seeds of one schedule, then a new version on a seed whose partitions
+        // fall late: stable p50 0 → 5355 ms with the same code.
+        let mut runs: Vec<RunRow> = vec![
+            part(run(0, "v1", 0.0, 2036.0, 2232.0, 1.69)),
+            part(run(1, "v1", 0.0, 2036.0, 2232.0, 1.68)),
+            part(run(2, "v2", 5355.0, 16857.0, 16857.0, 2.50)),
+        ];
+        let j = judge(&runs);
+        let Judgement::Ok(r) = &j["broadcast/run02"] else {
+            panic!("{:?}", j["broadcast/run02"]);
+        };
+        assert!(r
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("3 valid runs")));
+        let keys: Vec<&str> = r.figures.iter().map(|f| f.figure).collect();
+        assert_eq!(keys, ["availability"]);
+        // Availability is still judged.
+        runs[2].availability = Some(0.5);
+        assert!(judge(&runs)["broadcast/run02"].is_regressed());
+        // With three baseline runs the latencies are judged, against their spread.
+        runs[2].availability = Some(1.0);
+        runs.insert(2, part(run(2, "v1", 5355.0, 16857.0, 16857.0, 2.50)));
+        runs[3] = part(run(3, "v2", 4000.0, 15000.0, 15000.0, 2.4));
+        let j = judge(&runs);
+        let Judgement::Ok(r) = &j["broadcast/run03"] else {
+            panic!("{:?}", j["broadcast/run03"]);
+        };
+        assert!(r.note.is_none() && r.figures.len() == STABLE.len() + COMMON.len());
+        runs[3] = part(run(3, "v2", 20_000.0, 60_000.0, 60_000.0, 2.4));
+        assert!(judge(&runs)["broadcast/run03"].is_regressed());
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn badge(run_id: &str, j: Option<&Judgement>) -> Markup {
             }
         },
         Some(Judgement::Ok(r)) => html! {
-            span.within title={ "within the band of " (r.previous_version) } {
+            span.within title={ "within the band of " (r.previous_version) @if let Some(n) = &r.note { "; " (n) } } {
                 "ok vs " (short_version(&r.previous_version))
                 @if let Some(b) = &r.baseline {
                     " " a.compare-baseline href=(format::compare_href(b, run_id)) { "compare" }

@@ -361,6 +361,7 @@ fn identity(s: &RunSummary, row: &RunRow, j: Option<&Judgement>) -> Markup {
                         Some(Judgement::NotJudged { reason }) => { " " span.muted #not-judged { (reason) } },
                         Some(Judgement::Regressed(r) | Judgement::Ok(r)) => {
                             " " span.muted { "judged against " span #previous-version { (r.previous_version) } }
+                            @if let Some(n) = &r.note { p.muted #regression-note { (n) } }
                             @if !r.figures.is_empty() {
                                 table #regression-figures {
                                     tr { th { "figure" } th.num { "this run" } th.num { "band low" } th.num { "median" } th.num { "band high" } th.num { "baseline runs" } th { "" } }
