@@ -51,6 +51,7 @@ fn build_workspace() -> PathBuf {
         .expect("workspace root");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
+    without_test_env(&mut cmd);
     cmd.args(["build", "--quiet", "--workspace", "--tests"])
         .arg("--target-dir")
         .arg(target)
@@ -67,4 +68,32 @@ fn build_workspace() -> PathBuf {
     let status = cmd.status().expect("cargo runs");
     assert!(status.success(), "building the workspace binaries failed");
     dir
+}
+
+/// Removes from `cmd` the variables cargo sets for the running test (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, `CARGO_BIN_EXE_*`, ...), so that a cargo started by a test sees the
+/// environment `cargo test` itself had. Some build scripts (ring's) rerun when
+/// `CARGO_MANIFEST_DIR` changes, and a nested build that inherited it rebuilt ring and
+/// everything above it, differently for each package's tests: minutes per test run.
+#[allow(dead_code)]
+pub fn without_test_env(cmd: &mut Command) {
+    const SET_FOR_TESTS: [&str; 8] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    for (k, _) in std::env::vars_os() {
+        let Some(name) = k.to_str() else { continue };
+        if SET_FOR_TESTS.contains(&name)
+            || name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_")
+        {
+            cmd.env_remove(name);
+        }
+    }
 }
