@@ -97,3 +97,18 @@ pub fn without_test_env(cmd: &mut Command) {
         }
     }
 }
+
+/// Runs `cmd` to its end; fails the test with its stdout and stderr unless it succeeded.
+#[allow(dead_code)]
+pub fn run_ok(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

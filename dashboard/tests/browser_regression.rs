@@ -28,7 +28,7 @@ use browser_support::charts::chart;
 use browser_support::session::Browser;
 use browser_support::{tools_or_skip, Dashboard};
 use serde::Deserialize;
-use workspace_bins::{profile_dir, workspace_bin};
+use workspace_bins::{profile_dir, run_ok, workspace_bin};
 
 /// One built version of the broadcast node.
 struct Version {
@@ -51,22 +51,17 @@ fn build_versions(out: &Path) -> (Version, Version) {
     let started = Instant::now();
     let mut cmd = Command::new(root.join("scripts/regression-demo"));
     workspace_bins::without_test_env(&mut cmd);
-    let output = cmd
-        .arg("build")
-        .arg(out)
-        .current_dir(root)
-        .env("PROFILE", &profile)
-        .env("CARGO_TARGET_DIR", target)
-        .env(
-            "GLOMERS_DEMO_CARGO_ARGS",
-            "--workspace --bin broadcast --test unique_ids_cluster",
-        )
-        .output()
-        .expect("scripts/regression-demo runs");
-    assert!(
-        output.status.success(),
-        "scripts/regression-demo build failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    run_ok(
+        cmd.arg("build")
+            .arg(out)
+            .current_dir(root)
+            .env("PROFILE", &profile)
+            .env("CARGO_TARGET_DIR", target)
+            .env(
+                "GLOMERS_DEMO_CARGO_ARGS",
+                "--workspace --bin broadcast --test unique_ids_cluster",
+            ),
+        "scripts/regression-demo build",
     );
     let _ = writeln!(
         std::io::stderr(),
@@ -88,24 +83,18 @@ fn build_versions(out: &Path) -> (Version, Version) {
 
 /// One run of the test with telemetry: fly.io's 3d flags, 25 nodes, 10 s instead of 20.
 fn harness_run(store: &Path, bin: &Path, seed: u32) {
-    let out = Command::new(workspace_bin("harness"))
-        .args(["test", "-w", "broadcast", "--bin"])
-        .arg(bin)
-        .args(["--node-count", "25", "--time-limit", "10", "--rate", "100"])
-        .args(["--latency", "100", "--recovery-time", "1"])
-        .args(["--seed", &seed.to_string()])
-        .arg("--telemetry")
-        .arg("--store")
-        .arg(store)
-        .arg("3d")
-        .output()
-        .expect("harness runs");
-    assert!(
-        out.status.success(),
-        "harness run {seed} of {}:\n{}\n{}",
-        bin.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(workspace_bin("harness"))
+            .args(["test", "-w", "broadcast", "--bin"])
+            .arg(bin)
+            .args(["--node-count", "25", "--time-limit", "10", "--rate", "100"])
+            .args(["--latency", "100", "--recovery-time", "1"])
+            .args(["--seed", &seed.to_string()])
+            .arg("--telemetry")
+            .arg("--store")
+            .arg(store)
+            .arg("3d"),
+        &format!("harness run {seed} of {}", bin.display()),
     );
 }
 

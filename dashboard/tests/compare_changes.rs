@@ -14,7 +14,7 @@ use common::*;
 
 #[path = "../../test-support/workspace_bins.rs"]
 mod workspace_bins;
-use workspace_bins::workspace_bin;
+use workspace_bins::{run_ok, workspace_bin};
 
 /// The attributes of an opening tag's text (`<li a="x" b="y"`).
 fn attrs(tag: &str) -> HashMap<String, String> {
@@ -59,22 +59,17 @@ fn num(attrs: &HashMap<String, String>, k: &str) -> f64 {
 
 /// One harness broadcast run with telemetry; `profile` is passed to the nodes.
 fn harness_run(store: &Path, profile: &str, seed: &str) {
-    let out = Command::new(workspace_bin("harness"))
-        .args(["test", "-w", "broadcast", "--bin"])
-        .arg(workspace_bin("broadcast"))
-        .args(["--node-count", "5", "--time-limit", "3", "--rate", "40"])
-        .args(["--latency", "5", "--seed", seed, "--recovery-time", "0.5"])
-        .arg("--telemetry")
-        .arg("--store")
-        .arg(store)
-        .arg(profile)
-        .output()
-        .expect("harness runs");
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(workspace_bin("harness"))
+            .args(["test", "-w", "broadcast", "--bin"])
+            .arg(workspace_bin("broadcast"))
+            .args(["--node-count", "5", "--time-limit", "3", "--rate", "40"])
+            .args(["--latency", "5", "--seed", seed, "--recovery-time", "0.5"])
+            .arg("--telemetry")
+            .arg("--store")
+            .arg(store)
+            .arg(profile),
+        "harness run",
     );
 }
 

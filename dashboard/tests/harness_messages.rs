@@ -12,26 +12,21 @@ use common::*;
 
 #[path = "../../test-support/workspace_bins.rs"]
 mod workspace_bins;
-use workspace_bins::workspace_bin;
+use workspace_bins::{run_ok, workspace_bin};
 
 #[tokio::test]
 async fn harness_runs_get_message_counts() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
-    let out = Command::new(workspace_bin("harness"))
-        .args(["test", "-w", "broadcast", "--bin"])
-        .arg(workspace_bin("broadcast"))
-        .args(["--node-count", "3", "--time-limit", "2", "--rate", "10"])
-        .args(["--latency", "5", "--seed", "2", "--recovery-time", "0.5"])
-        .arg("--store")
-        .arg(&store)
-        .output()
-        .expect("harness runs");
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(workspace_bin("harness"))
+            .args(["test", "-w", "broadcast", "--bin"])
+            .arg(workspace_bin("broadcast"))
+            .args(["--node-count", "3", "--time-limit", "2", "--rate", "10"])
+            .args(["--latency", "5", "--seed", "2", "--recovery-time", "0.5"])
+            .arg("--store")
+            .arg(&store),
+        "harness run",
     );
     let app = app(&store, &tmp.path().join("db.sqlite"));
     let runs = fixture_runs(&store);
