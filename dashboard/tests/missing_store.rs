@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use common::{copy_tree, fixtures};
+use common::{copy_tree, fixtures, free_port};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -54,11 +54,7 @@ async fn waits_for_a_missing_store_and_lists_runs_as_they_appear() {
     let tmp = tempfile::tempdir().unwrap();
     // Two levels missing, asked for through a `..`; the index file lives beside it.
     let store = tmp.path().join("not-yet/store");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_dashboard"))
             .arg("--store")

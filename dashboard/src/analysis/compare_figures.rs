@@ -123,31 +123,22 @@ fn message_measures(a: &MessageStats, b: &MessageStats, s: Scale, out: &mut Vec<
             .map(|t| (t.msg_type.clone(), (t.server_server + t.service) as f64))
             .collect()
     };
-    for (t, raw) in paired(&by_type(a), &by_type(b)) {
-        out.push(Measure::count(
-            format!("msgs-type/{t}"),
-            format!("server messages{}, type={t}", unit_word(s)),
-            Group::Messages,
-            raw,
-            s,
-            Better::Lower,
-        ));
-    }
     let by_node = |m: &MessageStats| -> BTreeMap<String, f64> {
         m.by_node
             .iter()
             .map(|n| (n.node.clone(), n.sent as f64))
             .collect()
     };
+    let count = |key: String, label: String, raw| {
+        Measure::count(key, label, Group::Messages, raw, s, Better::Lower)
+    };
+    for (t, raw) in paired(&by_type(a), &by_type(b)) {
+        let label = format!("server messages{}, type={t}", unit_word(s));
+        out.push(count(format!("msgs-type/{t}"), label, raw));
+    }
     for (n, raw) in paired(&by_node(a), &by_node(b)) {
-        out.push(Measure::count(
-            format!("msgs-node/{n}"),
-            format!("messages sent{}, node={n}", unit_word(s)),
-            Group::Messages,
-            raw,
-            s,
-            Better::Lower,
-        ));
+        let label = format!("messages sent{}, node={n}", unit_word(s));
+        out.push(count(format!("msgs-node/{n}"), label, raw));
     }
 }
 

@@ -9,7 +9,7 @@ pub mod session;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -76,14 +76,7 @@ pub fn find_tools() -> Result<Tools, String> {
     }
 }
 
-/// A free loopback port (released just before the child binds it).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind a loopback port")
-        .local_addr()
-        .expect("local address")
-        .port()
-}
+pub use crate::common::free_port;
 
 /// A blocking HTTP/1.1 request to 127.0.0.1:`port`; returns status and body. The body is
 /// read by its Content-Length (chromedriver keeps the connection open after answering).

@@ -15,6 +15,15 @@ use glomers_model::Value;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// A loopback port that was free a moment ago (the OS picks it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a loopback port")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
 /// The shared fixtures store (read-only).
 pub fn fixtures() -> PathBuf {
     PathBuf::from(concat!(
